@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+// The command table. Each entry's module owns its flags and action; this file only registers
+// them and turns errors into exit codes (setting process.exitCode so output still flushes).
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { ExitCode, OrootError } from './errors.js';
+import type { CommandSpec } from './commands/spec.js';
+
+const commands: CommandSpec[] = [];
+
+export function buildProgram(): Command {
+  const program = new Command('oroot')
+    .description(
+      'Seed cloud instances with entropy at first boot, and keep what they write on an encrypted overlay root.',
+    )
+    .version(process.env.npm_package_version ?? '0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  const groups = new Map<string, Command>();
+  for (const spec of commands) {
+    const [first, second] = spec.name.split(' ') as [string, string | undefined];
+    let parent = program;
+    if (second) {
+      parent = groups.get(first) ?? program.command(first).summary(`${first} subcommands`);
+      groups.set(first, parent);
+    }
+    const command = parent.command(second ?? first).summary(spec.summary).description(spec.summary);
+    command.exitOverride();
+    spec.define(command);
+    command.addHelpText('after', `\nExample:\n  $ ${spec.example}\n`);
+  }
+  program.addHelpText(
+    'after',
+    `\nExamples:\n${commands.map((spec) => `  $ ${spec.example}`).join('\n')}\n\nDocumentation: docs/ in the package (README.md has the map).\n`,
+  );
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  // `oroot … | head` closes our stdout early; that is the reader's choice, not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(ExitCode.ok);
+    throw error;
+  });
+  try {
+    await buildProgram().parseAsync(argv as string[]);
+    return ExitCode.ok;
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+function reportError(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Commander has already printed its message (or the help/version text).
+    return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  }
+  if (error instanceof OrootError) {
+    if (error.name !== 'ExitError') process.stderr.write(`oroot: ${error.message}\n`);
+    if (error.hint) process.stderr.write(`oroot: ${error.hint}\n`);
+    return error.exitStatus;
+  }
+  process.stderr.write(`oroot: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return ExitCode.internal;
+}
+
+function isEntryPoint(): boolean {
+  try {
+    return realpathSync(process.argv[1] ?? '') === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+// Run when executed directly (node dist/cli.js, the npm bin link, or the bundled file).
+if (isEntryPoint()) process.exitCode = await main(process.argv);
