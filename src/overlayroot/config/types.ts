@@ -94,6 +94,22 @@ interface ConfigBase {
   readonly warnings: readonly string[];
   /** Where each option's value came from (option name → source), for messages and `oroot plan`. */
   readonly origins: Readonly<Record<string, SourceName>>;
+  /** What became of the config disk search (absent when overlayroot_cfgdisk was disabled). */
+  readonly cfgdisk?: ConfigDiskOutcome;
+}
+
+/** The config disk named by overlayroot_cfgdisk, and whether it was used. */
+export interface ConfigDiskOutcome {
+  /** As written, e.g. "LABEL=OROOTCFG". */
+  readonly spec: string;
+  /** Where overlayroot_cfgdisk was set. */
+  readonly source: SourceName;
+  /** used: its overlayroot.conf was read. no-config: found, but it has no overlayroot.conf.
+   *  not-found / unmountable: ignored (not an error). skipped: not searched (offline planning). */
+  readonly status: 'used' | 'no-config' | 'not-found' | 'unmountable' | 'skipped';
+  /** The block device it was found on. */
+  readonly device?: string;
+  readonly detail?: string;
 }
 
 export type OverlayConfig =
