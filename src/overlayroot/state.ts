@@ -36,7 +36,8 @@ export interface BootState {
   /** configured: the requested overlay is in place. fallback: the failure policy replaced it.
    *  disabled: no overlay was requested. failed: nothing could be set up (policy `open`). */
   readonly outcome: 'configured' | 'fallback' | 'disabled' | 'failed';
-  readonly requested: { readonly mode: OverlayMode | 'disabled'; readonly source: string; readonly value: string };
+  /** 'invalid': the configuration could not be read (the failure policy's default, tmpfs, applied). */
+  readonly requested: { readonly mode: OverlayMode | 'disabled' | 'invalid'; readonly source: string; readonly value: string };
   readonly applied: {
     readonly mode: OverlayMode | 'none';
     /** Backing store mounted on /media/root-rw: "tmpfs-root", "/dev/vdb", "/dev/mapper/secure". */

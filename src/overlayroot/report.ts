@@ -1,0 +1,104 @@
+// Where the boot stage reports: the kernel log (`oroot:` prefix), /run/initramfs/oroot.log, and
+// the state file `oroot status` reads. Loud messages (a fallback, a halt) go to the kernel log at
+// KERN_CRIT, which the console shows even with `quiet`, and straight to /dev/console when the
+// console log level hides even that. Every sink is synchronous so nothing is lost if the boot stops
+// right after, and a sink that cannot be written is dropped, never fatal.
+import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import type { Host } from '../system/host.js';
+import { createLogger, type LogEvent, type LogLevel, type Logger } from '../system/log.js';
+import { writeNewFile } from '../system/files.js';
+import { LOG_FILE, STATE_FILE, type BootState } from './state.js';
+
+/** Kernel log levels (syslog priorities): KERN_CRIT is shown on the console even with `quiet`. */
+const KMSG_LEVEL: Record<LogLevel | 'loud', number> = { loud: 2, error: 3, warn: 4, info: 6, debug: 7 };
+/** /dev/kmsg takes one record per write, up to about 1 KiB. */
+const KMSG_MAX = 900;
+
+export interface BootReporter {
+  readonly logger: Logger;
+  /** A message that must be seen on the console. */
+  shout(message: string): void;
+  /** Send debug messages to the kernel log too (overlayroot's debug=1); the log file always has them. */
+  setDebug(on: boolean): void;
+  writeState(state: BootState): Promise<void>;
+}
+
+export function openBootReporter(host: Host): BootReporter {
+  let kmsgDebug = false;
+  const kmsg = kernelLog(host);
+  const file = logFile(host);
+  const logger = createLogger(
+    [
+      (event) => file(event.level, event.message, event.atMs),
+      (event: LogEvent) => (event.level !== 'debug' || kmsgDebug) && kmsg(KMSG_LEVEL[event.level], event.message),
+    ],
+    'debug',
+  );
+  const started = performance.now();
+  return {
+    logger,
+    shout(message) {
+      kmsg(KMSG_LEVEL.loud, message);
+      file('error', message, performance.now() - started);
+      if (consoleLevel(host) <= KMSG_LEVEL.loud) writeConsole(host, `oroot: ${message}\n`);
+    },
+    setDebug(on) {
+      kmsgDebug = on;
+    },
+    async writeState(state) {
+      const target = host.path(STATE_FILE);
+      mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
+      await writeNewFile(target, `${JSON.stringify(state, null, 2)}\n`, { overwrite: true, mode: 0o600 });
+    },
+  };
+}
+
+function kernelLog(host: Host): (level: number, message: string) => void {
+  let usable = true;
+  return (level, message) => {
+    if (!usable) return;
+    try {
+      // A fresh descriptor per record: /dev/kmsg rate-limits each open file to a burst of 10.
+      const fd = openSync(host.path('/dev/kmsg'), 'a');
+      try {
+        for (const line of message.split('\n')) writeSync(fd, `<${level}>oroot: ${line.slice(0, KMSG_MAX)}\n`);
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      usable = false;
+    }
+  };
+}
+
+function logFile(host: Host): (level: LogLevel, message: string, atMs: number) => void {
+  let usable = true;
+  const target = host.path(LOG_FILE);
+  return (level, message, atMs) => {
+    if (!usable) return;
+    try {
+      mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
+      appendFileSync(target, `[${(atMs / 1000).toFixed(3).padStart(8)}] ${level}: ${message}\n`, { mode: 0o600 });
+    } catch {
+      usable = false;
+    }
+  };
+}
+
+/** The console log level (first field of /proc/sys/kernel/printk); 7 when unknown. */
+function consoleLevel(host: Host): number {
+  try {
+    return Number(readFileSync(host.path('/proc/sys/kernel/printk'), 'utf8').trim().split(/\s+/)[0]) || 7;
+  } catch {
+    return 7;
+  }
+}
+
+function writeConsole(host: Host, text: string): void {
+  try {
+    appendFileSync(host.path('/dev/console'), text);
+  } catch {
+    // no console: the kernel log and the log file still have it
+  }
+}

@@ -1,0 +1,89 @@
+// The probe's pure readers and the selection of the mounts under $rootmnt.
+import { describe, expect, it } from 'vitest';
+import { parseBlkidExport, parseCmdline, parseCryptsetupVersion, parseFilesystems, parseMeminfo } from '../../src/overlayroot/facts-parse.js';
+import { asMachinePaths, selectRootMounts } from '../../src/overlayroot/facts-mounts.js';
+import { parseMountinfo } from '../../src/system/mounts.js';
+import { kernelNeedsWorkdir, rootOverlayDirs } from '../../src/overlayroot/plan/layout.js';
+import { nestedOverlayDirs } from '../../src/overlayroot/fstab/layout.js';
+import { majorMinor } from '../../src/overlayroot/execute/wait-device.js';
+
+describe('kernel command line', () => {
+  it('root is mounted ro unless the last ro/rw token is rw; the overlay is remounted ro only for an explicit ro', () => {
+    expect(parseCmdline('root=/dev/vda1 quiet')).toMatchObject({ rootMountedReadOnly: true, remountOverlayReadOnly: false });
+    expect(parseCmdline('root=/dev/vda1 ro quiet\n')).toMatchObject({ rootMountedReadOnly: true, remountOverlayReadOnly: true });
+    expect(parseCmdline('ro rw')).toMatchObject({ rootMountedReadOnly: false, remountOverlayReadOnly: false });
+    expect(parseCmdline('  rw   ro ').tokens).toEqual(['rw', 'ro']);
+    expect(parseCmdline('overlayroot=tmpfs:ro')).toMatchObject({ remountOverlayReadOnly: false });
+  });
+});
+
+describe('small /proc files', () => {
+  it('reads /proc/filesystems, /proc/meminfo and cryptsetup --version', () => {
+    expect(parseFilesystems('nodev\tsysfs\nnodev\ttmpfs\n\text4\nnodev\toverlay\n')).toEqual(['sysfs', 'tmpfs', 'ext4', 'overlay']);
+    expect(parseMeminfo('MemTotal:        2030000 kB\nMemFree:   100 kB\nMemAvailable:    1500000 kB\n')).toEqual({ totalKiB: 2030000, availableKiB: 1500000 });
+    expect(parseMeminfo('MemTotal: 10 kB\nMemFree: 7 kB\n').availableKiB).toBe(7);
+    expect(parseCryptsetupVersion('cryptsetup 2.6.1 flags: UDEV BLKID KEYRING KERNEL_CAPI\n')).toBe('2.6.1');
+    expect(parseCryptsetupVersion('sh: cryptsetup: not found')).toBeUndefined();
+  });
+
+  it('reads blkid -o export, including escaped values and devices without a label', () => {
+    const text = 'DEVNAME=/dev/vda1\nLABEL=My\\ Root\nUUID=1-2\nTYPE=ext4\nPARTUUID=abc\n\nDEVNAME=/dev/vdb\nPTTYPE=gpt\n\nDEVNAME=/dev/vdc\nVERSION=2\nLABEL=oroot-ephemeral\nTYPE=crypto_LUKS\n';
+    expect(parseBlkidExport(text)).toEqual([
+      { device: '/dev/vda1', label: 'My Root', uuid: '1-2', type: 'ext4', partuuid: 'abc' },
+      { device: '/dev/vdb', pttype: 'gpt' },
+      { device: '/dev/vdc', version: '2', label: 'oroot-ephemeral', type: 'crypto_LUKS' },
+    ]);
+  });
+
+  it('decodes dev_t the way glibc does, including large minors', () => {
+    expect(majorMinor(0x0801)).toBe('8:1');
+    expect(majorMinor(259 * 256 + 3)).toBe('259:3');
+    expect(majorMinor(0x10072c)).toBe('7:300'); // makedev(7, 300): minor bits 8+ live at bit 20
+  });
+});
+
+describe('mounts under $rootmnt', () => {
+  const mountinfo = [
+    '22 1 0:21 / / rw,relatime - rootfs rootfs rw',
+    '30 22 254:1 / /root ro,relatime - ext4 /dev/vda1 ro,errors=remount-ro',
+    '31 30 254:2 / /root/usr rw,relatime - ext4 /dev/vda2 rw',
+    '32 30 0:5 / /root/dev rw - devtmpfs udev rw,size=10k',
+    '33 22 0:30 / /root\\040dir rw - tmpfs none rw',
+    '34 31 254:3 / /root/usr/local ro - xfs /dev/vda3 ro',
+  ].join('\n');
+
+  it('parses mountinfo and finds the root and its submounts, parents first', () => {
+    const entries = parseMountinfo(mountinfo);
+    expect(entries[4]!.mountPoint).toBe('/root dir');
+    const { root, submounts } = selectRootMounts(entries, '/root');
+    expect(root).toMatchObject({ source: '/dev/vda1', fstype: 'ext4', readOnly: true, majorMinor: '254:1' });
+    expect(root!.options).toEqual(['ro', 'relatime', 'errors=remount-ro']);
+    expect(submounts.map((m) => m.mountPoint)).toEqual(['/root/usr', '/root/dev', '/root/usr/local']);
+    expect(submounts[0]!.readOnly).toBe(false);
+  });
+
+  it('turns real mount points into machine paths under a host root, ignoring the rest', () => {
+    const shifted = mountinfo.replaceAll(' /root', ' /tmp/t/initramfs/root');
+    const { root, submounts } = selectRootMounts(asMachinePaths(parseMountinfo(shifted), '/tmp/t/initramfs'), '/root');
+    expect(root?.mountPoint).toBe('/root');
+    expect(submounts.map((m) => m.mountPoint)).toEqual(['/root/usr', '/root/dev', '/root/usr/local']);
+  });
+
+  it('sees only the top mount when two are stacked on one mount point', () => {
+    const stacked = `${mountinfo}\n40 30 0:40 / /root rw - overlay overlayroot rw,lowerdir=/media/root-ro`;
+    expect(selectRootMounts(parseMountinfo(stacked), '/root').root?.fstype).toBe('overlay');
+  });
+});
+
+describe('layout rules', () => {
+  it('needs a workdir from Linux 3.18 on', () => {
+    expect(['3.17.9', '3.2.0', '2.6.32'].map(kernelNeedsWorkdir)).toEqual([false, false, false]);
+    expect(['3.18.0', '4.4.0-21-generic', '6.1.0-28-cloud-amd64', '10.0'].map(kernelNeedsWorkdir)).toEqual([true, true, true, true]);
+  });
+
+  it('keeps submount upper directories out of the root upper tree (the fstab rewriter\'s layout)', () => {
+    expect(nestedOverlayDirs('/overlay', '/usr/local', true)).toEqual({ upper: '/media/root-rw/overlay-mounts/usr-local', work: '/media/root-rw/overlay-workdir/usr-local' });
+    expect(rootOverlayDirs('/upper/', true)).toEqual({ upper: '/media/root-rw/upper', work: '/media/root-rw/upper-workdir/_' });
+    expect(() => rootOverlayDirs('/', true)).toThrow(/workdir inside the upper/);
+  });
+});
