@@ -6,8 +6,18 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, OrootError } from './errors.js';
 import type { CommandSpec } from './commands/spec.js';
+import { cfgdiskCommand } from './commands/cfgdisk.js';
+import { secretEncryptCommand } from './commands/secret-encrypt.js';
+import { entropyCheckCommand, entropyReportCommand } from './commands/entropy.js';
+import { passphraseCommand } from './commands/passphrase.js';
+import { userdataCommand } from './commands/userdata.js';
+import { planCommand } from './commands/plan.js';
+import { recoverCommand } from './commands/recover.js';
+import { chrootCommand } from './commands/chroot.js';
+import { statusCommand } from './commands/status.js';
+import { bootCommand } from './commands/boot.js';
 
-const commands: CommandSpec[] = [];
+const commands: CommandSpec[] = [userdataCommand, passphraseCommand, entropyReportCommand, entropyCheckCommand, cfgdiskCommand, secretEncryptCommand, planCommand, recoverCommand, bootCommand, chrootCommand, statusCommand];
 
 export function buildProgram(): Command {
   const program = new Command('oroot')

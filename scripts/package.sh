@@ -1,0 +1,105 @@
+#!/bin/sh
+# Build build/oroot_<version>_all.deb from the bundle (scripts/bundle.mjs), the initramfs-tools
+# hook and boot script, and the man page. Run through `npm run package`, which bundles first.
+#
+# The package is reproducible: every file gets the same mtime (SOURCE_DATE_EPOCH, the last commit's
+# time when there is one) and dpkg-deb clamps its own timestamps to it, so identical inputs give a
+# byte-identical .deb (the e2e harness caches guest images by its hash).
+set -eu
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+
+version=$(node -p "require('./package.json').version")
+description=$(node -p "require('./package.json').description")
+bundle=build/oroot.mjs
+deb=build/oroot_${version}_all.deb
+stage=build/deb-root
+
+[ -f "$bundle" ] || { echo "package: $bundle is missing; run npm run bundle first" >&2; exit 1; }
+if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+	SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || echo 1700000000)
+fi
+export SOURCE_DATE_EPOCH
+
+rm -rf "$stage"
+umask 022
+install -d "$stage/DEBIAN" "$stage/usr/bin" "$stage/usr/lib/oroot" "$stage/usr/share/man/man8" \
+	"$stage/usr/share/doc/oroot" "$stage/usr/share/initramfs-tools/hooks" \
+	"$stage/usr/share/initramfs-tools/scripts/init-bottom"
+
+install -m 0644 "$bundle" "$stage/usr/lib/oroot/oroot.mjs"
+install -m 0644 build/systeminformation.cjs "$stage/usr/lib/oroot/systeminformation.cjs"
+install -m 0755 initramfs-hooks/initramfs-tools/hooks/oroot "$stage/usr/share/initramfs-tools/hooks/oroot"
+install -m 0755 initramfs-hooks/initramfs-tools/scripts/init-bottom/oroot \
+	"$stage/usr/share/initramfs-tools/scripts/init-bottom/oroot"
+gzip -9n <packaging/oroot.8 >"$stage/usr/share/man/man8/oroot.8.gz"
+chmod 0644 "$stage/usr/share/man/man8/oroot.8.gz"
+
+# The command: the same runtime choice as the boot stage (a private runtime wins).
+cat >"$stage/usr/bin/oroot" <<'EOF'
+#!/bin/sh
+# oroot: run the bundled CLI with Node.js (see oroot(8)).
+if [ -x /usr/lib/oroot/node ]; then
+	exec /usr/lib/oroot/node /usr/lib/oroot/oroot.mjs "$@"
+fi
+exec node /usr/lib/oroot/oroot.mjs "$@"
+EOF
+chmod 0755 "$stage/usr/bin/oroot"
+
+cat >"$stage/usr/share/doc/oroot/copyright" <<EOF
+Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: oroot
+
+Files: *
+License: GPL-3.0-or-later
+ On Debian systems, the complete text of the GNU General Public License version 3
+ can be found in /usr/share/common-licenses/GPL-3.
+EOF
+for doc in docs/*.md; do
+	[ -f "$doc" ] && install -m 0644 "$doc" "$stage/usr/share/doc/oroot/"
+done
+
+# The initramfs is rebuilt through initramfs-tools' dpkg trigger, as Debian packages with hooks
+# do: one rebuild at the end of the dpkg run, however many packages asked for it.
+# maintainer_script NAME ACTION: rebuild when dpkg runs NAME with ACTION (configure, remove).
+maintainer_script() {
+	cat >"$stage/DEBIAN/$1" <<EOF
+#!/bin/sh
+set -e
+if [ "\$1" = $2 ] && command -v update-initramfs >/dev/null 2>&1; then
+	dpkg-trigger --no-await update-initramfs || update-initramfs -u
+fi
+exit 0
+EOF
+	chmod 0755 "$stage/DEBIAN/$1"
+}
+maintainer_script postinst configure
+maintainer_script postrm remove
+
+installed_size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
+cat >"$stage/DEBIAN/control" <<EOF
+Package: oroot
+Version: $version
+Architecture: all
+Maintainer: oroot developers <oroot@localhost>
+Installed-Size: $installed_size
+Depends: nodejs (>= 18), cryptsetup-bin, e2fsprogs, initramfs-tools, util-linux, mount, kmod
+Conflicts: overlayroot
+Section: admin
+Priority: optional
+Description: $description
+ An initramfs stage that keeps what a machine writes on an overlay root whose
+ upper layer is a tmpfs, a device, or a dm-crypt volume keyed at boot, reading
+ the overlayroot= configuration of Debian's overlayroot package; it fails safe
+ (never writes clear text where encryption was asked for). Also builds
+ cloud-init user-data that seeds /dev/urandom at first boot, and config disks.
+EOF
+
+(cd "$stage" && find usr -type f -exec md5sum {} + | sort -k 2) >"$stage/DEBIAN/md5sums"
+chmod 0644 "$stage/DEBIAN/control" "$stage/DEBIAN/md5sums"
+find "$stage" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+
+rm -f "$deb"
+dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb" >/dev/null
+echo "$deb: $(du -k "$deb" | cut -f1) KiB, installs $installed_size KiB"
