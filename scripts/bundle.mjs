@@ -19,7 +19,6 @@ import { fileURLToPath } from 'node:url';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outfile = path.join(repo, 'build', 'oroot.mjs');
 const apartFile = 'systeminformation.cjs';
-const { version } = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8'));
 
 const keepApart = {
   name: 'systeminformation-apart',
@@ -50,8 +49,6 @@ const result = await build({
   // CommonJS dependencies (commander, systeminformation) call require() for Node built-ins; an ES
   // module has no require, so give the bundle one.
   banner: { js: "import { createRequire as __orootCreateRequire } from 'node:module';\nconst require = __orootCreateRequire(import.meta.url);" },
-  // No npm at run time: the version is fixed at build time.
-  define: { 'process.env.npm_package_version': JSON.stringify(version) },
   plugins: [keepApart],
   legalComments: 'none',
   metafile: true,

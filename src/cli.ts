@@ -5,6 +5,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ExitCode, OrootError } from './errors.js';
+import { VERSION } from './version.js';
 import type { CommandSpec } from './commands/spec.js';
 import { cfgdiskCommand } from './commands/cfgdisk.js';
 import { secretEncryptCommand } from './commands/secret-encrypt.js';
@@ -17,6 +18,12 @@ import { chrootCommand } from './commands/chroot.js';
 import { statusCommand } from './commands/status.js';
 import { bootCommand } from './commands/boot.js';
 
+/** One line for each group of subcommands ("oroot entropy report", "oroot entropy check"). */
+const groupSummaries: Record<string, string> = {
+  entropy: 'Inspect the boot-time entropy sources and test a random number generator',
+  secret: 'Prepare secrets for the configuration (encrypted passphrases)',
+};
+
 const commands: CommandSpec[] = [userdataCommand, passphraseCommand, entropyReportCommand, entropyCheckCommand, cfgdiskCommand, secretEncryptCommand, planCommand, recoverCommand, bootCommand, chrootCommand, statusCommand];
 
 export function buildProgram(): Command {
@@ -24,7 +31,7 @@ export function buildProgram(): Command {
     .description(
       'Seed cloud instances with entropy at first boot, and keep what they write on an encrypted overlay root.',
     )
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
@@ -33,7 +40,7 @@ export function buildProgram(): Command {
     const [first, second] = spec.name.split(' ') as [string, string | undefined];
     let parent = program;
     if (second) {
-      parent = groups.get(first) ?? program.command(first).summary(`${first} subcommands`);
+      parent = groups.get(first) ?? program.command(first).summary(groupSummaries[first] ?? `${first} subcommands`);
       groups.set(first, parent);
     }
     const command = parent.command(second ?? first).summary(spec.summary).description(spec.summary);
