@@ -11,7 +11,7 @@
 // command the boot never runs. It goes to build/systeminformation.cjs beside the bundle, which
 // imports it from there.
 import { build } from 'esbuild';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
