@@ -35,33 +35,14 @@ export interface RunResult {
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const REDACTED = '<redacted>';
 
-/** Thrown when a command fails; carries every field of the result. */
-export class CommandFailedError extends OrootError implements RunResult {
+/** Thrown when a command fails; it *is* the result (every RunResult field, copied on). */
+export interface CommandFailedError extends RunResult {}
+export class CommandFailedError extends OrootError {
   override name = 'CommandFailedError';
-  readonly command: string;
-  readonly argv: readonly string[];
-  readonly exitCode: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stdoutBytes: Buffer;
-  readonly stderr: string;
-  readonly durationMs: number;
-  readonly failed = true;
-  readonly timedOut: boolean;
-  readonly spawnError?: NodeJS.ErrnoException;
 
   constructor(result: RunResult) {
     super(describeFailure(result), ExitCode.failure, { cause: result.spawnError });
-    this.command = result.command;
-    this.argv = result.argv;
-    this.exitCode = result.exitCode;
-    this.signal = result.signal;
-    this.stdout = result.stdout;
-    this.stdoutBytes = result.stdoutBytes;
-    this.stderr = result.stderr;
-    this.durationMs = result.durationMs;
-    this.timedOut = result.timedOut;
-    this.spawnError = result.spawnError;
+    Object.assign(this, result);
   }
 }
 
