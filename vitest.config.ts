@@ -20,7 +20,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 300_000,
           // Mounts, loop devices and namespaces are machine-global: one file at a time.
-          fileParallelism: false,
+          poolOptions: { forks: { singleFork: true } },
         },
       },
       {
@@ -29,7 +29,8 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           testTimeout: 900_000,
           hookTimeout: 3_600_000,
-          fileParallelism: false,
+          // One guest at a time: boots share the image cache and the machine's cores.
+          poolOptions: { forks: { singleFork: true } },
         },
       },
     ],

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Bundle the whole CLI (every command, including the boot stage) into one ESM file,
-// build/oroot.mjs, runnable by Node 18 with no node_modules beside it.
+// build/oroot.mjs, runnable by Node 18 with no node_modules beside it; and the boot stage alone
+// (src/boot-main.ts) into build/oroot-boot.cjs, which the init-bottom script runs.
 //
 // One file matters at boot: between `mount --move $rootmnt /media/root-ro` and the overlay mount
 // the stage's own directory is empty, so nothing may be loaded lazily from disk in that window.
@@ -18,12 +19,32 @@ import { fileURLToPath } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outfile = path.join(repo, 'build', 'oroot.mjs');
+const bootFile = path.join(repo, 'build', 'oroot-boot.cjs');
 const apartFile = 'systeminformation.cjs';
 
 const keepApart = {
   name: 'systeminformation-apart',
   setup(context) {
     context.onResolve({ filter: /^systeminformation$/ }, () => ({ path: `./${apartFile}`, external: true }));
+  },
+};
+
+/**
+ * The boot bundle is also the source of a V8 startup snapshot (packaging/prepare-boot-runtime.cjs),
+ * and Node 18 cannot put child_process in one. So the bundle gets child_process at its first
+ * spawn, not at load: a stand-in module forwards `spawn` (the only function the stage uses; any
+ * other import of child_process fails this build, loudly).
+ */
+const childProcessAtFirstSpawn = {
+  name: 'child-process-at-first-spawn',
+  setup(context) {
+    context.onResolve({ filter: /^(node:)?child_process$/ }, ({ namespace }) =>
+      namespace === 'deferred' ? { path: 'node:child_process', external: true } : { path: 'child_process', namespace: 'deferred' },
+    );
+    context.onLoad({ filter: /.*/, namespace: 'deferred' }, () => ({
+      contents: "let real;\nexport function spawn(...args) {\n  real ??= require('node:child_process');\n  return real.spawn(...args);\n}\n",
+      loader: 'js',
+    }));
   },
 };
 
@@ -55,6 +76,20 @@ const result = await build({
   logLevel: 'warning',
 });
 
+// CommonJS: `node --build-snapshot` takes a script, not an ES module.
+await build({
+  absWorkingDir: repo,
+  entryPoints: ['src/boot-main.ts'],
+  outfile: bootFile,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node18',
+  plugins: [childProcessAtFirstSpawn],
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
 const bytes = statSync(outfile).size;
 const byPackage = new Map();
 for (const [file, info] of Object.entries(result.metafile.outputs[path.relative(repo, outfile)].inputs)) {
@@ -63,7 +98,7 @@ for (const [file, info] of Object.entries(result.metafile.outputs[path.relative(
   byPackage.set(owner, (byPackage.get(owner) ?? 0) + info.bytesInOutput);
 }
 const parts = [...byPackage].sort((a, b) => b[1] - a[1]).map(([name, size]) => `${name} ${kib(size)}`);
-console.log(`build/oroot.mjs: ${kib(bytes)} (${parts.join(', ')}); build/${apartFile}: ${kib(statSync(path.join(repo, 'build', apartFile)).size)}`);
+console.log(`build/oroot.mjs: ${kib(bytes)} (${parts.join(', ')}); build/${apartFile}: ${kib(statSync(path.join(repo, 'build', apartFile)).size)}; build/oroot-boot.cjs: ${kib(statSync(bootFile).size)}`);
 
 function kib(size) {
   return `${(size / 1024).toFixed(0)} KiB`;

@@ -16,7 +16,9 @@ bundle=build/oroot.mjs
 deb=build/oroot_${version}_all.deb
 stage=build/deb-root
 
-[ -f "$bundle" ] || { echo "package: $bundle is missing; run npm run bundle first" >&2; exit 1; }
+for built in "$bundle" build/oroot-boot.cjs build/systeminformation.cjs; do
+	[ -f "$built" ] || { echo "package: $built is missing; run npm run bundle first" >&2; exit 1; }
+done
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
 	SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || echo 1700000000)
 fi
@@ -29,6 +31,8 @@ install -d "$stage/DEBIAN" "$stage/usr/bin" "$stage/usr/lib/oroot" "$stage/usr/s
 	"$stage/usr/share/initramfs-tools/scripts/init-bottom"
 
 install -m 0644 "$bundle" "$stage/usr/lib/oroot/oroot.mjs"
+install -m 0644 build/oroot-boot.cjs "$stage/usr/lib/oroot/oroot-boot.cjs"
+install -m 0755 packaging/prepare-boot-runtime.cjs "$stage/usr/lib/oroot/prepare-boot-runtime.cjs"
 install -m 0644 build/systeminformation.cjs "$stage/usr/lib/oroot/systeminformation.cjs"
 install -m 0755 initramfs-hooks/initramfs-tools/hooks/oroot "$stage/usr/share/initramfs-tools/hooks/oroot"
 install -m 0755 initramfs-hooks/initramfs-tools/scripts/init-bottom/oroot \
@@ -60,22 +64,55 @@ for doc in docs/*.md; do
 	[ -f "$doc" ] && install -m 0644 "$doc" "$stage/usr/share/doc/oroot/"
 done
 
+# The boot stage starts from a V8 startup snapshot made by the root's own Node.js
+# (prepare-boot-runtime.cjs): made at configure time, made again whenever /usr/bin/node changes
+# (a file trigger: nodejs and its libnode are upgraded together), removed before the package's
+# files are. If it cannot be made, the boot stage runs the plain bundle (slower, never broken), so
+# that never fails the installation.
 # The initramfs is rebuilt through initramfs-tools' dpkg trigger, as Debian packages with hooks
 # do: one rebuild at the end of the dpkg run, however many packages asked for it.
-# maintainer_script NAME ACTION: rebuild when dpkg runs NAME with ACTION (configure, remove).
-maintainer_script() {
-	cat >"$stage/DEBIAN/$1" <<EOF
+cat >"$stage/DEBIAN/postinst" <<'EOF'
 #!/bin/sh
 set -e
-if [ "\$1" = $2 ] && command -v update-initramfs >/dev/null 2>&1; then
+prepare_boot_runtime() {
+	for node in /usr/lib/oroot/node /usr/bin/node /usr/bin/nodejs; do
+		[ -x "$node" ] || continue
+		"$node" /usr/lib/oroot/prepare-boot-runtime.cjs || true
+		return 0
+	done
+	echo "oroot: no Node.js found; the boot stage cannot run until nodejs is installed" >&2
+}
+case "$1" in
+configure)
+	prepare_boot_runtime
+	if command -v update-initramfs >/dev/null 2>&1; then
+		dpkg-trigger --no-await update-initramfs || update-initramfs -u
+	fi
+	;;
+triggered)
+	prepare_boot_runtime
+	;;
+esac
+exit 0
+EOF
+cat >"$stage/DEBIAN/prerm" <<'EOF'
+#!/bin/sh
+set -e
+# Generated files first, so that dpkg can remove /usr/lib/oroot.
+rm -rf /usr/lib/oroot/boot-runtime /usr/lib/oroot/.boot-runtime-*
+exit 0
+EOF
+cat >"$stage/DEBIAN/postrm" <<'EOF'
+#!/bin/sh
+set -e
+if [ "$1" = remove ] && command -v update-initramfs >/dev/null 2>&1; then
 	dpkg-trigger --no-await update-initramfs || update-initramfs -u
 fi
 exit 0
 EOF
-	chmod 0755 "$stage/DEBIAN/$1"
-}
-maintainer_script postinst configure
-maintainer_script postrm remove
+printf 'interest-noawait /usr/bin/node\n' >"$stage/DEBIAN/triggers"
+chmod 0755 "$stage/DEBIAN/postinst" "$stage/DEBIAN/prerm" "$stage/DEBIAN/postrm"
+chmod 0644 "$stage/DEBIAN/triggers"
 
 installed_size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 cat >"$stage/DEBIAN/control" <<EOF

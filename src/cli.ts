@@ -4,7 +4,8 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { ExitCode, OrootError } from './errors.js';
+import { ExitCode } from './errors.js';
+import { reportError as reportAnyError } from './report-error.js';
 import { VERSION } from './version.js';
 import type { CommandSpec } from './commands/spec.js';
 import { cfgdiskCommand } from './commands/cfgdisk.js';
@@ -74,13 +75,7 @@ function reportError(error: unknown): number {
     // Commander has already printed its message (or the help/version text).
     return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   }
-  if (error instanceof OrootError) {
-    if (error.name !== 'ExitError') process.stderr.write(`oroot: ${error.message}\n`);
-    if (error.hint) process.stderr.write(`oroot: ${error.hint}\n`);
-    return error.exitStatus;
-  }
-  process.stderr.write(`oroot: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  return ExitCode.internal;
+  return reportAnyError(error);
 }
 
 function isEntryPoint(): boolean {

@@ -1,4 +1,5 @@
 // `oroot boot`: the initramfs init-bottom stage. Run by initramfs-hooks' init-bottom script, not by people.
+// The script normally starts the boot-only entry (src/boot-main.ts); both end in the same runBoot().
 import type { Command } from 'commander';
 import type { CommandSpec } from './spec.js';
 
@@ -19,15 +20,14 @@ overlay, runs the plan, and on a failure undoes it and applies the failure polic
 It reports to the kernel log (oroot: …), /run/initramfs/oroot.log and /run/initramfs/oroot.state.json.
 
 Exit status: 0 finished (overlay in place, disabled, or the policy tmpfs/open applied);
-3 stop the boot (policy halt, or a failed undo); 1 nothing done, $rootmnt left as it was.
-To see what it would do without doing it: oroot plan. Details: docs/boot.md.`,
+3 stop the boot (policy halt, or a failed undo); 1 nothing done, $rootmnt left as it was
+(also for any unexpected error). To see what it would do without doing it: oroot plan.
+Details: docs/boot.md.`,
       )
       .action(async (flags: { rootmnt: string }) => {
-        const { runBootStage } = await import('../overlayroot/boot/stage.js');
-        const { realServices } = await import('../overlayroot/execute/services.js');
-        const { createHost } = await import('../system/host.js');
+        const { runBoot } = await import('../overlayroot/boot/run.js');
         const { ExitError } = await import('../errors.js');
-        const { exitStatus } = await runBootStage(createHost(), { rootmnt: flags.rootmnt, services: realServices() });
+        const exitStatus = await runBoot(flags.rootmnt);
         if (exitStatus !== 0) throw new ExitError(exitStatus as 1 | 3);
       });
   },

@@ -4,7 +4,7 @@
 // The key is tested first (no device-mapper needed), so a wrong key gets its own clear message.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError, UsageError } from '../errors.js';
+import { InputError, OrootError, UsageError } from '../errors.js';
 import type { Host } from '../system/host.js';
 import type { Secret } from '../system/secret.js';
 import { closeVolume, openVolume, profileFor, readLuksHeader, readProfileFacts, unlockedSlot } from '../cryptsetup-wrap/index.js';
@@ -42,7 +42,7 @@ export async function openForInspection(host: Host, options: RecoverOpenOptions)
   const source = path.posix.resolve(options.source);
   const mountpoint = path.posix.resolve(options.mountpoint);
   const name = options.name ?? DEFAULT_RECOVER_NAME;
-  await checkSource(host, source);
+  const isImage = await checkSource(host, source);
   await checkMountpoint(host, mountpoint);
   if (await exists(host, `/dev/mapper/${name}`)) {
     throw new UsageError(`/dev/mapper/${name} exists already`, { hint: `Close it first (oroot recover --close DIR), or choose another --name.` });
@@ -65,6 +65,7 @@ export async function openForInspection(host: Host, options: RecoverOpenOptions)
     }
   }
 
+  if (isImage) await ensureLoopDevices(host, source);
   const profile = profileFor(header.luks ? 'persistent' : 'plain', await readProfileFacts(host));
   const key = keyForProfile(options.key, profile);
   let mapper: string;
@@ -110,10 +111,29 @@ export async function closeInspection(host: Host, mountpointArg: string): Promis
   return { mountpoint, mapper: `/dev/mapper/${name}` };
 }
 
-async function checkSource(host: Host, source: string): Promise<void> {
+/** Whether the source is an image file (true) or a block device (false); anything else is refused. */
+async function checkSource(host: Host, source: string): Promise<boolean> {
   const info = await stat(host.path(source)).catch(() => undefined);
   if (!info) throw new UsageError(`${source} does not exist`);
   if (!info.isBlockDevice() && !info.isFile()) throw new UsageError(`${source} is neither a block device nor an image file`);
+  return info.isFile();
+}
+
+/**
+ * cryptsetup opens an image through a loop device it asks /dev/loop-control for. Where the loop
+ * driver is a module and nothing created that node to load it on first use (a rescue shell, an
+ * initramfs, anything without systemd's static device nodes), cryptsetup only says "Attaching
+ * loopback device failed": load the module first, and say plainly when there is no loop support.
+ */
+async function ensureLoopDevices(host: Host, source: string): Promise<void> {
+  const LOOP_CONTROL = '/dev/loop-control';
+  if (await exists(host, LOOP_CONTROL)) return;
+  const modprobe = await host.run(['modprobe', '-q', 'loop'], { reject: false });
+  if (await exists(host, LOOP_CONTROL)) return;
+  const why = modprobe.failed ? `modprobe loop failed${modprobe.stderr.trim() ? `: ${modprobe.stderr.trim().split('\n')[0]}` : ''}` : 'modprobe loop did not create it';
+  throw new OrootError(`${source} is an image file, opened through a loop device, but ${LOOP_CONTROL} is missing (${why})`, undefined, {
+    hint: 'Install the kernel modules of the running kernel (the loop driver), or attach the image yourself (losetup --find --show --read-only IMAGE) and recover that loop device.',
+  });
 }
 
 async function checkMountpoint(host: Host, mountpoint: string): Promise<void> {

@@ -121,6 +121,55 @@ describe.each(['busybox', 'dash'] as const)('the init-bottom script under %s', (
     ]);
   });
 
+  it('reads the prepared runtime record, prefixing the root, and rejects one that names a missing path', () => {
+    const conf = 'usr/lib/oroot/boot-runtime/runtime.conf';
+    mkdirSync(path.join(root, 'usr/lib/oroot/boot-runtime'), { recursive: true });
+    const record = (libs: string) =>
+      writeRootFile(conf, `# comment=ignored\nloader=/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\nnode=/usr/bin/node\nlibs=${libs}\nnode_share=/usr/share/nodejs\nsnapshot=/usr/lib/oroot/boot-runtime/oroot-boot.blob\nsnapshot_ref=/usr/bin/node\nunknown=/x\n`);
+    const read = 'if prepared_runtime; then printf "%s|%s|%s|%s|%s|%s" "$loader" "$node" "$LIBS" "$SHARE_TARGET" "$SNAPSHOT" "$SNAPSHOT_REF"; else echo none; fi';
+    record('/usr/lib/x86_64-linux-gnu:/usr/lib');
+    expect(sh(shell, read).split('|')).toEqual([
+      path.join(root, 'usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2'),
+      path.join(root, 'usr/bin/node'),
+      `${path.join(root, 'usr/lib/x86_64-linux-gnu')}:${path.join(root, 'usr/lib')}`,
+      path.join(root, 'usr/share/nodejs'),
+      path.join(root, 'usr/lib/oroot/boot-runtime/oroot-boot.blob'),
+      path.join(root, 'usr/bin/node'),
+    ]);
+    // A library directory gone since (a removed package): looked up the slow way instead.
+    record('/usr/lib/x86_64-linux-gnu:/usr/lib/gone');
+    expect(sh(shell, read)).toBe('none');
+    writeRootFile(conf, 'loader=/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\nlibs=/usr/lib\n');
+    expect(sh(shell, read)).toBe('none');
+  });
+
+  // busybox's test compares whole seconds, dash's nanoseconds. Either way a snapshot that slips
+  // through is refused by Node.js itself (V8's version tag), and the plain bundle follows.
+  it(`uses a snapshot only while its time equals its reference file’s (to the ${shell === 'dash' ? 'nanosecond' : 'second'})`, () => {
+    const blob = path.join(root, `usr/lib/oroot/snapshot-${shell}.blob`);
+    const ref = path.join(root, 'usr/bin/node');
+    writeFileSync(blob, 'snapshot');
+    const matches = () => sh(shell, `SNAPSHOT='${blob}'; SNAPSHOT_REF='${ref}'; LOG_FILE=/dev/null; if snapshot_matches 2>/dev/null; then echo yes; else echo no; fi`);
+    execFileSync('touch', ['-d', '2026-01-02 03:04:05.123456789', ref]);
+    execFileSync('touch', ['-r', ref, blob]);
+    expect(matches()).toBe('yes');
+    execFileSync('touch', ['-d', '2026-01-02 03:04:05.123456788', blob]);
+    expect(matches()).toBe(shell === 'dash' ? 'no' : 'yes');
+    execFileSync('touch', ['-d', '2026-01-02 03:04:04.123456789', blob]);
+    expect(matches()).toBe('no');
+    execFileSync('touch', ['-d', '2026-01-02 03:04:06.123456789', blob]);
+    expect(matches()).toBe('no');
+    expect(sh(shell, `SNAPSHOT='${blob}.missing'; SNAPSHOT_REF='${ref}'; if snapshot_matches; then echo yes; else echo no; fi`)).toBe('no');
+  });
+
+  it('computes elapsed milliseconds from two /proc/uptime readings without octal surprises', () => {
+    const elapsed = (from: string, to: string) => sh(shell, `elapsed_ms ${from} ${to}; echo "$ELAPSED_MS"`);
+    expect(elapsed('8.92', '16.20')).toBe('7280');
+    expect(elapsed('0.08', '0.09')).toBe('10');
+    expect(elapsed('100.09', '101.00')).toBe('910');
+    expect(elapsed('0.00', '0.00')).toBe('0');
+  });
+
   it('writes a state file oroot status can read, with nothing from the configuration value in it', () => {
     const state = path.join(scratch.dir, `state-${shell}.json`);
     sh(shell, `STATE_FILE='${state}'; REQUESTED_MODE=crypt; write_fallback_state 'no "runtime" \\\\ here' 80`);

@@ -16,7 +16,7 @@ export function rootMount(overrides: Partial<MountFact> = {}): MountFact {
   return { mountPoint: '/root', source: '/dev/vda1', fstype: 'ext4', readOnly: true, options: ['ro', 'relatime'], majorMinor: '254:1', ...overrides };
 }
 
-export function machineFacts(overrides: Partial<MachineFacts> & { cmdline?: MachineFacts['cmdline'] | string } = {}): MachineFacts {
+export function machineFacts(overrides: Omit<Partial<MachineFacts>, 'cmdline'> & { cmdline?: MachineFacts['cmdline'] | string } = {}): MachineFacts {
   const { cmdline, ...rest } = overrides;
   return {
     rootmnt: '/root',

@@ -1,6 +1,6 @@
 // Recovery with a scripted host: the key is tested before anything is mapped, everything is
 // read-only, a failed mount closes the mapping again, and --close finds the mapping from the mount.
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InputError, UsageError } from '../../src/errors.js';
@@ -32,16 +32,18 @@ beforeEach(() => {
   header.write('0b1e4c1e-2d1f-4a52-9a6f-6e0a3b0c1d2e', 168, 'latin1');
   put('images/upper.img', header);
   put('images/blank.img', Buffer.alloc(4096));
+  put('dev/loop-control', ''); // the loop driver is there (removed where a test needs it missing)
   mkdirSync(at('mnt/upper'), { recursive: true });
 });
 afterEach(() => cleanup());
 
 const key = () => Secret.fromString('a'.repeat(128));
 
-function cryptsetupScript(options: { wrongKey?: boolean; mountFails?: boolean } = {}): Script {
+function cryptsetupScript(options: { wrongKey?: boolean; mountFails?: boolean; loopModule?: 'loads' | 'missing' } = {}): Script {
   return {
     fail: (argv) => {
       if (argv.includes('--test-passphrase') && options.wrongKey) return 'No key available with this passphrase.';
+      if (argv[0] === 'modprobe' && options.loopModule === 'missing') return '';
       if (argv[0] === 'mount' && options.mountFails) return 'mount: wrong fs type, bad option, bad superblock';
       return undefined;
     },
@@ -55,6 +57,7 @@ function cryptsetupScript(options: { wrongKey?: boolean; mountFails?: boolean } 
         mkdirSync(at('mnt/upper/overlay-workdir'), { recursive: true });
       }
       if (argv[0] === 'blkid') return `DEVNAME=${argv.at(-1)}\nTYPE=ext4\n`;
+      if (argv.join(' ') === 'modprobe -q loop' && options.loopModule === 'loads') writeFileSync(at('dev/loop-control'), '');
       return '';
     },
   };
@@ -99,6 +102,25 @@ describe('oroot recover SOURCE DIR', () => {
     await openForInspection(host, { source: '/images/blank.img', mountpoint: '/mnt/upper', key: Secret.fromString('ab'.repeat(64)), plain: true });
     const open = calls.find((argv) => argv[1] === 'open')!;
     expect(open).toEqual(expect.arrayContaining(['--type', 'plain', '--hash', 'plain', '--keyfile-size', '64', '--readonly', '/images/blank.img', 'oroot-recover']));
+  });
+
+  it('an image file: loads the loop driver when /dev/loop-control is missing (no udev), then opens it', async () => {
+    rmSync(at('dev/loop-control'));
+    const { host, commands } = scriptedHost(root, cryptsetupScript({ loopModule: 'loads' }));
+    await openForInspection(host, { source: '/images/upper.img', mountpoint: '/mnt/upper', key: key() });
+    const run = commands();
+    const modprobeAt = run.indexOf('modprobe -q loop');
+    expect(modprobeAt).toBeGreaterThan(run.findIndex((c) => c.includes('--test-passphrase')));
+    expect(run.findIndex((c) => / open --type luks /.test(c))).toBeGreaterThan(modprobeAt);
+  });
+
+  it('an image file without loop support: a clear error, and nothing is opened', async () => {
+    rmSync(at('dev/loop-control'));
+    const { host, commands } = scriptedHost(root, cryptsetupScript({ loopModule: 'missing' }));
+    const attempt = openForInspection(host, { source: '/images/upper.img', mountpoint: '/mnt/upper', key: key() });
+    await expect(attempt).rejects.toThrow('/images/upper.img is an image file, opened through a loop device, but /dev/loop-control is missing (modprobe loop failed)');
+    await expect(attempt).rejects.toMatchObject({ hint: expect.stringContaining('losetup --find --show --read-only IMAGE') });
+    expect(commands().some((c) => / open --type/.test(c))).toBe(false);
   });
 
   it('refuses a missing source, a missing directory, and a name already in use', async () => {

@@ -18,6 +18,25 @@ export async function ext4Disk(file: string, options: { label: string; mib: numb
   return file;
 }
 
+/** A copy of an image (sparse, a reflink where the filesystem can), to boot or change without touching the original. */
+export async function copyImage(from: string, to: string): Promise<string> {
+  await run(['cp', '--sparse=always', '--reflink=auto', from, to], { timeoutMs: 300_000 });
+  return to;
+}
+
+/** A file's contents inside an ext4 image, read with debugfs (no mount); undefined when it is not there. */
+export async function readFromExt4Image(image: string, file: string): Promise<string | undefined> {
+  const result = await run(['debugfs', '-R', `cat ${file}`, image], { reject: false });
+  return result.exitCode === 0 && !/File not found/.test(result.stderr) ? result.stdout : undefined;
+}
+
+/** SHA-256 of the whole image (streamed): equal before and after a boot = the boot wrote nothing. */
+export async function imageHash(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 4 << 20 }) as AsyncIterable<Buffer>) hash.update(chunk);
+  return hash.digest('hex');
+}
+
 /** Whether `needle` occurs anywhere in the file's raw bytes (streamed; images are large). */
 export async function containsBytes(file: string, needle: string | Buffer): Promise<boolean> {
   const pattern = Buffer.isBuffer(needle) ? needle : Buffer.from(needle);

@@ -17,6 +17,9 @@ export interface Disk {
 
 export interface BootOptions {
   readonly system: GuestSystem;
+  /** Boot from this copy of the system's root image, attached read-write (oroot chroot changes the
+   *  lower layer); by default the system's own image is attached read-only. */
+  readonly writableRoot?: string;
   /** Extra disks after the root disk, in order: /dev/vdb, /dev/vdc, … */
   readonly disks?: readonly Disk[];
   readonly lateDisk?: LateDisk;
@@ -59,7 +62,7 @@ export async function bootGuest(options: BootOptions): Promise<BootResult> {
     'qemu-system-x86_64', '-nodefaults', '-no-user-config', '-machine', 'q35',
     '-accel', accel, '-cpu', accel === 'kvm' ? 'host' : 'max', '-smp', '1', '-m', String(options.memoryMiB ?? 1024),
     '-kernel', options.system.kernel, '-initrd', options.system.initrd, '-append', cmdline,
-    ...driveArgs({ file: options.system.rootImage, readonly: true }),
+    ...driveArgs(options.writableRoot ? { file: options.writableRoot } : { file: options.system.rootImage, readonly: true }),
     ...(options.disks ?? []).flatMap((disk) => driveArgs(disk)),
     ...(options.lateDisk ? lateDiskArgs(options.lateDisk) : []),
     '-display', 'none', '-monitor', 'none', '-serial', `file:${consoleLog}`, '-serial', `file:${reportLog}`,

@@ -1,17 +1,21 @@
 // A bootable guest system: the base image plus what a variant installs, turned into the three
 // files QEMU boots (kernel, initrd, an ext4 root image made with `mkfs.ext4 -d`, no loop mount).
 //   oroot        the freshly built .deb installed with dpkg inside the guest, whose trigger runs
-//                update-initramfs there: the initrd is built by our hook, for real
+//                update-initramfs there: the initrd is built by our hook, for real; then one boot
+//                of the finished image makes the boot stage's runtime snapshot on the guest's CPU
 //   no-runtime   the same, with Node.js removed from the root image afterwards
 //   plain        neither oroot nor overlayroot (the bench's size baseline)
 //   overlayroot  Debian's overlayroot package (the bench's anchor)
 // Systems are cached by a hash of the base, the .deb and the guest files.
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { run } from '../../../src/system/spawn.js';
 import { guestDir, repoRoot } from './paths.js';
 import { cached, hashOf, progress } from './cache.js';
 import { baseImage, type BaseImage } from './image.js';
+import { scenarioWords } from './guest-run.js';
+import { bootGuest } from './qemu.js';
+import { fact, factLines } from './report.js';
 
 export type SystemVariant = 'oroot' | 'no-runtime' | 'plain' | 'overlayroot';
 
@@ -27,9 +31,11 @@ export interface GuestSystem {
 }
 
 /** Bump when the steps below change. */
-const SYSTEM_REVISION = 2;
+const SYSTEM_REVISION = 4;
 const CHECK_SCRIPT = '/usr/local/sbin/oroot-e2e-check';
 const REPORT_UNIT = 'oroot-e2e-report.service';
+/** Where the check script finds the scenarios (guest/scenario-*) that oroot_e2e.run= selects. */
+const SCENARIO_DIR = '/usr/local/lib/oroot-e2e';
 
 let packagePath: Promise<string> | undefined;
 
@@ -67,8 +73,25 @@ export async function guestSystem(variant: SystemVariant = 'oroot', options: Sys
     await exportBootFiles(base, root, tmp);
     await makeRootImage(root, path.join(tmp, 'root.img'));
     await run(['rm', '-rf', root], { timeoutMs: 600_000 });
+    if (variant === 'oroot') await prepareRuntimeInGuest(describe(variant, tmp, base.kernelVersion));
   });
   return describe(variant, dir, base.kernelVersion);
+}
+
+/**
+ * The postinst made the runtime snapshot in the chroot, with the host's CPU; V8 refuses a snapshot
+ * made on a CPU with other features (the guest's, under QEMU), and the boot would always start the
+ * plain bundle. One boot with the image read-write makes it again there, as installing the package
+ * on the instance itself does; its output is added to install.log.
+ */
+async function prepareRuntimeInGuest(system: GuestSystem): Promise<void> {
+  const boot = await bootGuest({ system, writableRoot: system.rootImage, cmdline: scenarioWords(['prepare-runtime']) });
+  const status = fact(boot.report, 'prepare-runtime-exit');
+  const output = [...factLines(boot.report, 'prepare-runtime-stdout'), ...factLines(boot.report, 'prepare-runtime-stderr')].join('\n');
+  if (boot.report.verdict !== 'PASS' || status !== '0') {
+    throw new Error(`preparing the boot runtime in the guest failed (exit ${status || 'none'}, verdict ${boot.report.verdict} ${boot.report.reasons}):\n${output}\n${boot.console.split('\n').slice(-30).join('\n')}`);
+  }
+  appendFileSync(path.join(system.dir, 'install.log'), `$ (guest boot) /usr/lib/oroot/prepare-boot-runtime.cjs\n${output}\n`);
 }
 
 function describe(variant: SystemVariant, dir: string, kernelVersion: string): GuestSystem {
@@ -83,10 +106,14 @@ function describe(variant: SystemVariant, dir: string, kernelVersion: string): G
   };
 }
 
-/** The check script, its systemd unit (enabled; it only runs when the cmdline asks) and an fstab. */
+/** The check script and its scenarios, its systemd unit (enabled; it only runs when the cmdline asks) and an fstab. */
 function installGuestFiles(root: string): void {
   copyFileSync(path.join(guestDir, 'oroot-e2e-check'), path.join(root, CHECK_SCRIPT));
   chmodSync(path.join(root, CHECK_SCRIPT), 0o755);
+  mkdirSync(path.join(root, SCENARIO_DIR), { recursive: true });
+  for (const name of readdirSync(guestDir).filter((file) => file.startsWith('scenario-'))) {
+    copyFileSync(path.join(guestDir, name), path.join(root, SCENARIO_DIR, name));
+  }
   copyFileSync(path.join(guestDir, REPORT_UNIT), path.join(root, 'etc/systemd/system', REPORT_UNIT));
   const wants = path.join(root, 'etc/systemd/system/multi-user.target.wants');
   mkdirSync(wants, { recursive: true });
