@@ -25,6 +25,8 @@ describe('the package', () => {
     for (const file of [
       './usr/lib/oroot/oroot.mjs',
       './usr/lib/oroot/systeminformation.cjs',
+      './usr/lib/oroot/oroot-boot.cjs',
+      './usr/lib/oroot/prepare-boot-runtime.cjs',
       './usr/bin/oroot',
       './usr/share/initramfs-tools/hooks/oroot',
       './usr/share/initramfs-tools/scripts/init-bottom/oroot',
@@ -42,6 +44,13 @@ describe('the package', () => {
     for (const script of ['postinst', 'postrm']) {
       expect(readFileSync(path.join(control, script), 'utf8')).toMatch(/dpkg-trigger --no-await update-initramfs/);
     }
+    // The boot runtime snapshot: made at configure and whenever /usr/bin/node changes, removed first on removal.
+    expect(contents).toMatch(/-rwxr-xr-x root\/root .* \.\/usr\/lib\/oroot\/prepare-boot-runtime\.cjs/);
+    expect(readFileSync(path.join(control, 'triggers'), 'utf8')).toBe('interest-noawait /usr/bin/node\n');
+    const postinst = readFileSync(path.join(control, 'postinst'), 'utf8');
+    expect(postinst).toMatch(/configure\)\n\tprepare_boot_runtime\n/);
+    expect(postinst).toMatch(/triggered\)\n\tprepare_boot_runtime\n/);
+    expect(readFileSync(path.join(control, 'prerm'), 'utf8')).toMatch(/rm -rf \/usr\/lib\/oroot\/boot-runtime /);
   });
 });
 
