@@ -1,7 +1,7 @@
 // The base guest: a debootstrapped Debian 12 with the distribution's cloud kernel, Node.js 18 (the
 // runtime the boot stage must run on), cryptsetup, e2fsprogs, initramfs-tools and systemd. Built
 // once per recipe and cached (see cache.ts); every test system is a copy of it.
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { run } from '../../../src/system/spawn.js';
 import { cached, cacheRoot, hashOf, progress } from './cache.js';
@@ -45,12 +45,15 @@ async function buildBase(dir: string): Promise<void> {
   const root = path.join(dir, 'root');
   progress(`building the base image with debootstrap (${baseRecipe.suite}, ${baseRecipe.mirror}); this takes a few minutes once`);
   const started = Date.now();
+  // Shared by every base build; debootstrap refuses a --cache-dir that does not exist.
+  const debs = path.join(cacheRoot, 'debs');
+  mkdirSync(debs, { recursive: true });
   await run(
     [
       'debootstrap',
       `--variant=${baseRecipe.variant}`,
       `--include=${baseRecipe.packages.join(',')}`,
-      `--cache-dir=${path.join(cacheRoot, 'debs')}`,
+      `--cache-dir=${debs}`,
       baseRecipe.suite,
       root,
       baseRecipe.mirror,
