@@ -15,8 +15,9 @@
 //                    are (every symlink resolved), so the init-bottom script need not resolve
 //                    them with one `readlink` process per symlink.
 //
-// Usage: prepare-boot-runtime [--remove]. Exits non-zero when nothing usable could be made (the
-// old files are gone then too: the boot stage starts without them, only slower).
+// Usage: prepare-boot-runtime (no arguments). Exits non-zero when nothing usable could be made
+// (the old files are gone then too: the boot stage starts without them, only slower). The prerm
+// removes the directory with rm, which works even when Node.js is already gone.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -31,11 +32,7 @@ const CONF = 'runtime.conf';
 const NODE_SHARE = '/usr/share/nodejs';
 const CHILD_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' };
 
-function main(argv) {
-  if (argv.includes('--remove')) {
-    fs.rmSync(outDir, { recursive: true, force: true });
-    return;
-  }
+function main() {
   const work = fs.mkdtempSync(path.join(libDir, '.boot-runtime-'));
   try {
     const node = fs.realpathSync(process.execPath);
@@ -142,7 +139,7 @@ function kib(bytes) {
 }
 
 try {
-  main(process.argv.slice(2));
+  main();
 } catch (error) {
   console.error(`oroot: could not prepare the boot runtime: ${error instanceof Error ? error.message : String(error)}`);
   console.error('oroot: the boot stage will start without it (slower); run /usr/lib/oroot/prepare-boot-runtime.cjs to retry');
