@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ProfileFacts } from '../../../src/cryptsetup-wrap/profiles.js';
+import { parseMeminfo } from '../../../src/overlayroot/facts-parse.js';
 import { blankDisk } from './disks.js';
 import { commandFacts, filesDisk, scenarioWords } from './guest-run.js';
 import { repoRoot } from './paths.js';
@@ -76,9 +77,9 @@ export function parseBenchOutput(output: string, kernelRelease: string, meminfo:
     }
   }
   if (!done && !failure) failure = output.trim() === '' ? 'the guest printed nothing (did the boot reach the scenario?)' : 'the script stopped before BENCH-DONE';
-  const memTotalKiB = meminfo.map((line) => /^MemTotal:\s+(\d+) kB/.exec(line)?.[1]).find(Boolean);
-  const facts = info.cryptsetup && kernelRelease && memTotalKiB
-    ? { memoryBytes: Number(memTotalKiB) * 1024, kernelRelease, cryptsetupVersion: info.cryptsetup }
+  const { totalKiB } = parseMeminfo(meminfo.join('\n'));
+  const facts = info.cryptsetup && kernelRelease && totalKiB > 0
+    ? { memoryBytes: totalKiB * 1024, kernelRelease, cryptsetupVersion: info.cryptsetup }
     : undefined;
   return { samples, done, ...(failure ? { failure } : {}), facts, clock: info.clock ?? 'unknown' };
 }
