@@ -42,7 +42,7 @@ while [ "$round" -le "$rounds" ]; do
   # profile ephemeral
   wipe; key=$(new_passphrase)
   t0=$(now_ms)
-  printf '%s' "$key" | cryptsetup luksFormat --batch-mode --type luks2 --cipher aes-xts-plain64 --key-size 512 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --sector-size 4096 --luks2-keyslots-size 1048576 --label oroot-ephemeral --key-file=- "$dev" || fail "format ephemeral"
+  printf '%s' "$key" | cryptsetup luksFormat --batch-mode --type luks2 --cipher aes-xts-plain64 --key-size 512 --hash sha512 --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --sector-size 4096 --luks2-keyslots-size 1048576 --label oroot-ephemeral --key-file=- "$dev" || fail "format ephemeral"
   t1=$(now_ms)
   printf '%s' "$key" | cryptsetup open --type luks --perf-no_read_workqueue --perf-no_write_workqueue --key-file=- "$dev" "$name" || fail "open ephemeral"
   t2=$(now_ms)

@@ -11,9 +11,13 @@
 //                    is set to that of the file holding V8 (libnode, or node itself): an upgraded
 //                    runtime has another time, and the init-bottom script then starts the plain
 //                    bundle instead; it does the same when Node.js refuses the snapshot.
+//                    Before the snapshot is taken, the bundle rehearses the boot stage against a
+//                    made-up machine (src/overlayroot/boot/rehearsal.ts), so the snapshot holds
+//                    the stage's code compiled as well.
 //   runtime.conf     where the loader, node, the library directories and /usr/share/nodejs really
 //                    are (every symlink resolved), so the init-bottom script need not resolve
-//                    them with one `readlink` process per symlink.
+//                    them with one `readlink` process per symlink; and the V8 flags the snapshot
+//                    was made with, which it must be started with too (V8 refuses it otherwise).
 //
 // Usage: prepare-boot-runtime (no arguments). Exits non-zero when nothing usable could be made
 // (the old files are gone then too: the boot stage starts without them, only slower). The prerm
@@ -31,22 +35,28 @@ const CONF = 'runtime.conf';
 /** Debian's Node.js loads part of its built-in modules from here at every start. */
 const NODE_SHARE = '/usr/share/nodejs';
 const CHILD_ENV = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' };
+/**
+ * V8's check of the snapshot's checksum reads the whole blob at every start (≈ 0.15 s under
+ * emulation). The blob is made on this machine and renamed into place whole; a blob damaged later
+ * makes Node fail before the stage begins, and the init-bottom script then runs the plain bundle.
+ */
+const SNAPSHOT_FLAGS = ['--no-verify-snapshot-checksum'];
 
 function main() {
   const work = fs.mkdtempSync(path.join(libDir, '.boot-runtime-'));
   try {
     const node = fs.realpathSync(process.execPath);
     const blob = path.join(work, BLOB);
-    buildSnapshot(node, blob);
+    const rehearsed = buildSnapshot(node, blob);
     const runtime = describeRuntime(node);
     // The snapshot carries the runtime's modification time, to the nanosecond (fs.utimes would
     // round it): how the boot tells it still matches.
     run('touch', ['-r', runtime.snapshotRef, blob]);
-    fs.writeFileSync(path.join(work, CONF), runtimeConf({ ...runtime, snapshot: path.join(outDir, BLOB) }), { mode: 0o644 });
+    fs.writeFileSync(path.join(work, CONF), runtimeConf({ ...runtime, snapshot: path.join(outDir, BLOB), nodeFlags: SNAPSHOT_FLAGS }), { mode: 0o644 });
     fs.chmodSync(work, 0o755);
     fs.rmSync(outDir, { recursive: true, force: true });
     fs.renameSync(work, outDir);
-    console.log(`oroot: boot runtime prepared in ${outDir} (Node.js ${process.version}, snapshot ${kib(fs.statSync(path.join(outDir, BLOB)).size)})`);
+    console.log(`oroot: boot runtime prepared in ${outDir} (Node.js ${process.version}, snapshot ${kib(fs.statSync(path.join(outDir, BLOB)).size)}, ${rehearsed})`);
   } catch (error) {
     fs.rmSync(work, { recursive: true, force: true });
     fs.rmSync(outDir, { recursive: true, force: true });
@@ -54,14 +64,20 @@ function main() {
   }
 }
 
-/** Build the snapshot, then prove this Node.js starts from it and runs the same code as the bundle. */
+/**
+ * Build the snapshot, then prove this Node.js starts from it and runs the same code as the bundle.
+ * Returns what the build's rehearsal of the stage reports ("rehearsed tmpfs, …").
+ */
 function buildSnapshot(node, blob) {
-  run(node, ['--snapshot-blob', blob, '--build-snapshot', bundle]);
-  const fromSnapshot = run(node, ['--snapshot-blob', blob, 'version']).trim();
+  const built = run(node, [...SNAPSHOT_FLAGS, '--snapshot-blob', blob, '--build-snapshot', bundle]);
+  const rehearsed = /^oroot-boot: (rehearsed .*)$/m.exec(built);
+  if (!rehearsed) throw new Error(`building the snapshot did not rehearse the boot stage: ${built.trim() || '(no output)'}`);
+  const fromSnapshot = run(node, [...SNAPSHOT_FLAGS, '--snapshot-blob', blob, 'version']).trim();
   const fromBundle = run(node, [bundle, 'version']).trim();
   if (!fromSnapshot.startsWith('oroot-boot ') || fromSnapshot !== fromBundle) {
     throw new Error(`the snapshot answers "${fromSnapshot}" where the bundle answers "${fromBundle}"`);
   }
+  return rehearsed[1];
 }
 
 function run(program, args) {
@@ -120,7 +136,7 @@ function realDir(dir) {
 }
 
 /** key=value lines; the init-bottom script reads them with `read`, never by sourcing the file. */
-function runtimeConf({ loader, node, libs, nodeShare, snapshot, snapshotRef }) {
+function runtimeConf({ loader, node, libs, nodeShare, snapshot, snapshotRef, nodeFlags }) {
   return [
     `# Written by ${path.join(libDir, 'prepare-boot-runtime.cjs')} with Node.js ${process.version}; read by the oroot`,
     '# init-bottom script. Paths are as seen from the root filesystem, every symlink resolved.',
@@ -130,6 +146,7 @@ function runtimeConf({ loader, node, libs, nodeShare, snapshot, snapshotRef }) {
     `node_share=${nodeShare ?? ''}`,
     `snapshot=${snapshot}`,
     `snapshot_ref=${snapshotRef}`,
+    `snapshot_flags=${nodeFlags.join(' ')}`,
     '',
   ].join('\n');
 }

@@ -1,6 +1,8 @@
 #!/bin/sh
-# Build build/oroot_<version>_all.deb from the bundle (scripts/bundle.mjs), the initramfs-tools
-# hook and boot script, and the man page. Run through `npm run package`, which bundles first.
+# Build build/oroot_<version>_<arch>.deb from the bundle (scripts/bundle.mjs), the native addon
+# (scripts/build-native.sh), the initramfs-tools hook and boot script, and the man page. Run through
+# `npm run package`, which bundles and builds the addon first. The addon is native code for this
+# machine, so the package's architecture is this machine's.
 #
 # The package is reproducible: every file gets the same mtime (SOURCE_DATE_EPOCH, the last commit's
 # time when there is one) and dpkg-deb clamps its own timestamps to it, so identical inputs give a
@@ -13,10 +15,11 @@ cd "$repo"
 version=$(node -p "require('./package.json').version")
 description=$(node -p "require('./package.json').description")
 bundle=build/oroot.mjs
-deb=build/oroot_${version}_all.deb
+arch=$(dpkg --print-architecture)
+deb=build/oroot_${version}_${arch}.deb
 stage=build/deb-root
 
-for built in "$bundle" build/oroot-boot.cjs build/systeminformation.cjs; do
+for built in "$bundle" build/oroot-boot.cjs build/systeminformation.cjs build/oroot-sys.node; do
 	[ -f "$built" ] || { echo "package: $built is missing; run npm run bundle first" >&2; exit 1; }
 done
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
@@ -34,6 +37,7 @@ install -m 0644 "$bundle" "$stage/usr/lib/oroot/oroot.mjs"
 install -m 0644 build/oroot-boot.cjs "$stage/usr/lib/oroot/oroot-boot.cjs"
 install -m 0755 packaging/prepare-boot-runtime.cjs "$stage/usr/lib/oroot/prepare-boot-runtime.cjs"
 install -m 0644 build/systeminformation.cjs "$stage/usr/lib/oroot/systeminformation.cjs"
+install -m 0644 build/oroot-sys.node "$stage/usr/lib/oroot/oroot-sys.node"
 install -m 0755 initramfs-hooks/initramfs-tools/hooks/oroot "$stage/usr/share/initramfs-tools/hooks/oroot"
 install -m 0755 initramfs-hooks/initramfs-tools/scripts/init-bottom/oroot \
 	"$stage/usr/share/initramfs-tools/scripts/init-bottom/oroot"
@@ -118,7 +122,7 @@ installed_size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
 cat >"$stage/DEBIAN/control" <<EOF
 Package: oroot
 Version: $version
-Architecture: all
+Architecture: $arch
 Maintainer: oroot developers <oroot@localhost>
 Installed-Size: $installed_size
 Depends: nodejs (>= 18), cryptsetup-bin, e2fsprogs, initramfs-tools, util-linux, mount, kmod

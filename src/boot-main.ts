@@ -6,6 +6,7 @@
 import { rmSync } from 'node:fs';
 import v8 from 'node:v8';
 import { EXIT_UNTOUCHED } from './overlayroot/boot/policy.js';
+import { rehearseBootStage } from './overlayroot/boot/rehearsal.js';
 import { runBootWords } from './overlayroot/boot/run.js';
 import { reportError } from './report-error.js';
 
@@ -41,8 +42,25 @@ function markBegun(): boolean {
   }
 }
 
+/**
+ * Building the snapshot: rehearse the stage first (boot/rehearsal.ts), so that the code it runs is
+ * compiled into the snapshot; Node takes the snapshot once the rehearsal's work is done. A failed
+ * rehearsal fails the build: prepare-boot-runtime then keeps no snapshot and the boot starts the
+ * plain bundle, slower but the same code.
+ */
+function buildSnapshot(snapshot: NonNullable<typeof v8.startupSnapshot>): void {
+  rehearseBootStage().then(
+    (acts) => process.stdout.write(`oroot-boot: rehearsed ${acts.join(', ')}\n`),
+    (error: unknown) => {
+      reportError(error);
+      process.exit(EXIT_UNTOUCHED);
+    },
+  );
+  snapshot.setDeserializeMainFunction(() => start(process.argv.slice(1)));
+}
+
 // From a snapshot, argv is [node, …words]; from the plain bundle, [node, file, …words]. Imported
 // as a module (tests, dist/), it starts nothing.
 const snapshot = v8.startupSnapshot;
-if (snapshot?.isBuildingSnapshot()) snapshot.setDeserializeMainFunction(() => start(process.argv.slice(1)));
+if (snapshot?.isBuildingSnapshot()) buildSnapshot(snapshot);
 else if (typeof require !== 'undefined' && require.main === module) start(process.argv.slice(2));

@@ -30,6 +30,7 @@ export function formatArgs(profile: ResolvedProfile, target: FormatTarget): stri
     '--batch-mode',
     '--type', profile.type,
     ...cipherArgs(profile),
+    ...(profile.hash ? ['--hash', profile.hash] : []),
     ...pbkdfArgs(profile.pbkdf),
     ...sectorArgs(target.sectorSize),
     ...(profile.keyslotsAreaBytes ? ['--luks2-keyslots-size', String(profile.keyslotsAreaBytes)] : []),
@@ -72,10 +73,11 @@ export function testKeyArgs(device: string, slot?: number): string[] {
  * Both keys arrive on stdin, one after the other: `--keyfile-size` makes cryptsetup read exactly
  * the existing key, and the positional `-` reads the new key from the rest of the stream.
  */
-export function addKeyArgs(device: string, existingKeyBytes: number, pbkdf: PbkdfChoice, luksVersion: 1 | 2): string[] {
-  // LUKS1 has one PBKDF (pbkdf2) for all slots: only the iteration count may be chosen.
+export function addKeyArgs(device: string, existingKeyBytes: number, pbkdf: PbkdfChoice, luksVersion: 1 | 2, hash?: ResolvedProfile['hash']): string[] {
+  // LUKS1 has one PBKDF (pbkdf2) and one hash for all slots: only the iteration count may be chosen.
   const keyslotPbkdf = luksVersion === 1 && pbkdf.kind !== 'pbkdf2' ? [] : pbkdfArgs(pbkdf, luksVersion);
-  return ['luksAddKey', ...keyslotPbkdf, STDIN_KEY, '--keyfile-size', String(existingKeyBytes), device, '-'];
+  const keyslotHash = luksVersion === 2 && hash ? ['--hash', hash] : [];
+  return ['luksAddKey', ...keyslotHash, ...keyslotPbkdf, STDIN_KEY, '--keyfile-size', String(existingKeyBytes), device, '-'];
 }
 
 export function removeKeyArgs(device: string): string[] {

@@ -98,7 +98,7 @@ function classify(result: RunResult, context: FailureContext): { reason: Cryptse
   const lines = result.stderr.split('\n').map((line) => line.trim()).filter(Boolean);
   // "Command failed with code -1 (…)" only repeats the exit code; the line before it says why.
   const useful = lines.filter((line) => !/^Command failed with code/.test(line));
-  const fallback = useful.at(-1) ?? lines.at(-1) ?? '';
+  const fallback = useful[useful.length - 1] ?? lines[lines.length - 1] ?? '';
   if (result.spawnError?.code === 'ENOENT') return { reason: 'not-installed', evidence: '' };
   if (result.timedOut) return { reason: 'unknown', evidence: fallback };
   for (const rule of rules) {

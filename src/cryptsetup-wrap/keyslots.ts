@@ -17,8 +17,8 @@ export interface AddKeyOptions {
   /** A key that opens the volume now. */
   readonly key: Secret;
   readonly newKey: Secret;
-  /** Key derivation for the new slot (ephemeral: PBKDF2 1000; persistent: Argon2id with the
-   *  memory cap of *this* machine); cryptsetup's defaults when absent. */
+  /** Key derivation for the new slot (ephemeral: PBKDF2-SHA512 1000; persistent: Argon2id with
+   *  the memory cap of *this* machine); cryptsetup's defaults when absent. */
   readonly profile?: ResolvedProfile;
 }
 
@@ -31,7 +31,7 @@ export async function addKey(host: Host, o: AddKeyOptions): Promise<number> {
   const pbkdf = o.profile?.pbkdf ?? { kind: 'cryptsetup-default' as const };
   const context = { operation: 'luksAddKey', device: o.device };
   await mustRun(host, {
-    args: argv.addKeyArgs(o.device, o.key.length, pbkdf, version),
+    args: argv.addKeyArgs(o.device, o.key.length, pbkdf, version, o.profile?.hash),
     keys: [o.key, o.newKey],
     context,
     timeoutMs: SLOW_TIMEOUT_MS,

@@ -35,6 +35,8 @@ export interface ResolvedProfile extends CryptProfile {
   readonly cipher: string | undefined;
   readonly keyBits: number | undefined;
   readonly pbkdf: PbkdfChoice;
+  /** LUKS hash (--hash: PBKDF2, the anti-forensic splitter, the key digest); undefined: sha256. */
+  readonly hash: 'sha512' | undefined;
   /** Preferred encryption sector size; applied only when the device size is a multiple of it. */
   readonly sectorSize: 4096 | undefined;
   /** LUKS2 keyslots area (--luks2-keyslots-size); undefined: cryptsetup's 16 MiB. */
@@ -51,7 +53,7 @@ export const CRYPT_PROFILES: Readonly<Record<CryptProfileName, CryptProfile>> = 
   ephemeral: {
     name: 'ephemeral',
     type: 'luks2',
-    describe: 'LUKS2 aes-xts-plain64 512-bit, PBKDF2 1000 iterations (the key is 512 random bits), 4096-byte sectors, 1 MiB keyslots area',
+    describe: 'LUKS2 aes-xts-plain64 512-bit, PBKDF2-SHA512 1000 iterations (the key is 512 random bits), 4096-byte sectors, 1 MiB keyslots area',
   },
   persistent: {
     name: 'persistent',
@@ -76,6 +78,13 @@ export const XTS_KEY_BITS = 512;
 export const MINIMAL_PBKDF2_ITERATIONS = 1000;
 /** cryptsetup's default and ceiling for Argon2 memory: 1 GiB. */
 export const ARGON2_DEFAULT_MEMORY_KIB = 1024 * 1024;
+/**
+ * The ephemeral profile's hash. With a 512-bit key, SHA-512 fills it in one PBKDF2 block and one
+ * splitter hash per stripe where SHA-256 needs two: format and open each run about a fifth fewer
+ * instructions (92.9M instead of 115.7M, and 80.2M instead of 105.2M, cryptsetup 2.6.1 under
+ * callgrind), which under emulation is a tenth of a second each.
+ */
+export const EPHEMERAL_HASH = 'sha512';
 /** Room for 4 slots of 512-bit keys instead of cryptsetup's 16 MiB, which luksFormat fills with
  *  random bytes: formatting writes 15 MiB less (3x faster on the CI host). */
 export const EPHEMERAL_KEYSLOTS_AREA_BYTES = 1024 * 1024;
@@ -96,7 +105,7 @@ export function profileFor(name: CryptProfileName, facts: ProfileFacts): Resolve
   if (name === 'compat') {
     const type = versionAtLeast(facts.cryptsetupVersion, '2.1.0') ? 'luks2' : 'luks1';
     decisions.push(`no flags: cryptsetup ${shortVersion(facts.cryptsetupVersion)} defaults to ${type}`);
-    return { ...profile, type, cipher: undefined, keyBits: undefined, pbkdf: { kind: 'cryptsetup-default' },
+    return { ...profile, type, cipher: undefined, keyBits: undefined, pbkdf: { kind: 'cryptsetup-default' }, hash: undefined,
       sectorSize: undefined, keyslotsAreaBytes: undefined, noWorkqueue: false, keyBytes: undefined, decisions };
   }
   if (profile.type === 'luks2' && !versionAtLeast(facts.cryptsetupVersion, '2.0.0')) {
@@ -108,13 +117,13 @@ export function profileFor(name: CryptProfileName, facts: ProfileFacts): Resolve
   const noWorkqueue = supports(facts, noWorkqueueMinimum, 'no-workqueue flags on open', decisions);
   const wantsSectors = name === 'ephemeral' || name === 'plain';
   const sectorSize = wantsSectors && supports(facts, sectorSizeMinimum, '4096-byte sectors', decisions) ? (4096 as const) : undefined;
-  const base = { ...profile, cipher: XTS_CIPHER, keyBits: XTS_KEY_BITS, sectorSize, keyslotsAreaBytes: undefined, noWorkqueue, decisions };
+  const base = { ...profile, cipher: XTS_CIPHER, keyBits: XTS_KEY_BITS, hash: undefined, sectorSize, keyslotsAreaBytes: undefined, noWorkqueue, decisions };
 
   switch (name) {
     case 'ephemeral': {
       const small = supports(facts, keyslotsSizeMinimum, '1 MiB keyslots area', decisions);
       const keyslotsAreaBytes = small ? EPHEMERAL_KEYSLOTS_AREA_BYTES : undefined;
-      return { ...base, pbkdf: { kind: 'pbkdf2', iterations: MINIMAL_PBKDF2_ITERATIONS }, keyslotsAreaBytes, keyBytes: undefined };
+      return { ...base, pbkdf: { kind: 'pbkdf2', iterations: MINIMAL_PBKDF2_ITERATIONS }, hash: EPHEMERAL_HASH, keyslotsAreaBytes, keyBytes: undefined };
     }
     case 'plain':
       return { ...base, pbkdf: { kind: 'none' }, keyBytes: XTS_KEY_BITS / 8 };

@@ -1,7 +1,7 @@
 // The mounts the boot stage cares about: the one at $rootmnt and everything below it. Mount points
 // are turned into machine paths (relative to host.root), so a test that runs against a fixture
 // tree sees the same "/root" and "/root/usr" as the initramfs would.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { Host } from '../system/host.js';
 import { isReadOnly, MOUNTINFO, parseMountinfo, type MountEntry } from '../system/mounts.js';
 import { relativeInside } from './plan/layout.js';
@@ -31,7 +31,8 @@ export async function readMounts(host: Host, rootmnt: string): Promise<RootMount
 export async function readMachineMounts(host: Host): Promise<MountEntry[]> {
   let text = '';
   try {
-    text = await readFile(host.path(MOUNTINFO), 'utf8');
+    // Synchronous, like the other small /proc files the boot reads (facts.ts).
+    text = readFileSync(host.path(MOUNTINFO), 'utf8');
   } catch (error) {
     host.log.debug(`cannot read /proc/self/mountinfo: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }

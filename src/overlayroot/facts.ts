@@ -1,8 +1,8 @@
 // The probe: what the planner needs to know about the machine, gathered once, through `host`, as
 // data. Nothing here changes the machine.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { Host } from '../system/host.js';
-import type { OverlayMode } from './config/types.js';
+import type { DeviceSpec, OverlayConfig, OverlayMode } from './config/types.js';
 import {
   type BlockDeviceFact,
   type CmdlineFacts,
@@ -34,20 +34,23 @@ export interface MachineFacts {
   readonly submounts: readonly MountFact[];
   /** Probed only for crypt mode. */
   readonly cryptsetupVersion: string | undefined;
-  /** Probed only for device and crypt modes: every block device blkid recognises. */
+  /** Probed only when the backing device is named by a tag (LABEL=, UUID=…): every block device
+   *  blkid recognises, so the planner can tell whether the tag names the root's own device. */
   readonly blockDevices: readonly BlockDeviceFact[];
 }
 
 export interface ProbeOptions {
   rootmnt: string;
-  /** The mode about to be planned: decides which slower probes (blkid, cryptsetup) are worth it. */
+  /** The mode about to be planned: cryptsetup's version is probed only for crypt. */
   mode: OverlayMode | 'disabled';
+  /** The configured backing device: blkid runs only when it is named by a tag. */
+  device?: DeviceSpec;
   /** Use this kernel command line instead of /proc/cmdline (`oroot plan --cmdline`). */
   cmdline?: string;
 }
 
 export async function probeFacts(host: Host, options: ProbeOptions): Promise<MachineFacts> {
-  const needsDevices = options.mode === 'device' || options.mode === 'crypt';
+  const needsDevices = options.device !== undefined && options.device.kind !== 'path';
   const [kernelRelease, filesystemsText, meminfo, cmdlineText, mounts, cryptsetupVersion, blockDevices] = await Promise.all([
     readText(host, '/proc/sys/kernel/osrelease').then((text) => text.trim()),
     readText(host, '/proc/filesystems'),
@@ -77,9 +80,18 @@ export async function probeFacts(host: Host, options: ProbeOptions): Promise<Mac
   };
 }
 
+/** The backing device a configuration names (device and crypt modes). */
+export function backingDevice(config: OverlayConfig): DeviceSpec | undefined {
+  if (config.mode === 'device') return config.device.device;
+  if (config.mode === 'crypt') return config.crypt.device;
+  return undefined;
+}
+
+/** Synchronous: small files of /proc and the initramfs, where an asynchronous read costs more than
+ *  the read itself (a round trip through libuv's thread pool, slow under emulation at boot). */
 async function readText(host: Host, machinePath: string): Promise<string> {
   try {
-    return await readFile(host.path(machinePath), 'utf8');
+    return readFileSync(host.path(machinePath), 'utf8');
   } catch (error) {
     host.log.debug(`cannot read ${machinePath}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
     return '';
@@ -100,7 +112,13 @@ function driverAvailability(name: string, filesystems: readonly string[], module
   return modulePath.test(moduleIndex) ? 'loadable' : 'missing';
 }
 
+/** Written by the initramfs hook: `cryptsetup --version` of the very binary it copied in. */
+export const CRYPTSETUP_VERSION_RECORD = '/conf/oroot-cryptsetup-version';
+
+/** The build-time record in an initramfs (one process less at boot); `cryptsetup --version` elsewhere. */
 async function probeCryptsetupVersion(host: Host): Promise<string | undefined> {
+  const recorded = parseCryptsetupVersion(await readText(host, CRYPTSETUP_VERSION_RECORD));
+  if (recorded) return recorded;
   const result = await host.run(['cryptsetup', '--version'], { reject: false });
   return result.failed ? undefined : parseCryptsetupVersion(result.stdout);
 }

@@ -2,6 +2,7 @@
 // so a test can point the whole program at a fixture tree (a temp dir holding etc/, proc/, dev/…)
 // instead of monkeypatching fs. Programs are run through `host.run`, which a test may replace.
 import path from 'node:path';
+import type { MountSyscalls } from './mount-syscall.js';
 import { run as spawnRun, type RunOptions, type RunResult } from './spawn.js';
 import { type Logger, stderrLogger } from './log.js';
 
@@ -11,12 +12,15 @@ export interface Host {
   /** Map an absolute machine path ("/proc/cmdline") to where it really is under `root`. */
   path(machinePath: string): string;
   run(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /** mount(2) and umount2(2), when loaded (the boot stage); without them mounts run mount(8). */
+  readonly mounts?: MountSyscalls;
   readonly log: Logger;
 }
 
 export interface HostOptions {
   root?: string;
   run?: Host['run'];
+  mounts?: MountSyscalls;
   log?: Logger;
 }
 
@@ -26,6 +30,7 @@ export function createHost(options: HostOptions = {}): Host {
     root,
     path: (machinePath: string) => underRoot(root, machinePath),
     run: options.run ?? spawnRun,
+    ...(options.mounts ? { mounts: options.mounts } : {}),
     log: options.log ?? stderrLogger(),
   };
 }

@@ -48,14 +48,22 @@ function tmpfsBoot(writableRoot?: string, scenarios: readonly ScenarioName[] = [
 const logOf = (boot: ScenarioBoot) => factLines(boot.report, 'log');
 
 describe('the boot runtime snapshot', () => {
-  it('is made at install by the guest Node.js and the stage starts from it', async () => {
-    // Made again on the guest's CPU by the harness (system.ts), as an install on the instance would.
-    expect(suite.system.installLog).toMatch(/\(guest boot\) \S+prepare-boot-runtime\.cjs\noroot: boot runtime prepared in \/usr\/lib\/oroot\/boot-runtime \(Node\.js v18\.\d+\.\d+, snapshot \d+ KiB\)/);
+  it('is made at install by the guest Node.js after a rehearsal of every mode, and the stage starts from it', async () => {
+    // Made again on the guest's CPU by the harness (system.ts), as an install on the instance would;
+    // the guest has block devices, so the device and crypt modes are rehearsed too (the image-build
+    // chroot has none and rehearses tmpfs only).
+    expect(suite.system.installLog).toMatch(
+      /\(guest boot\) \S+prepare-boot-runtime\.cjs\noroot: boot runtime prepared in \/usr\/lib\/oroot\/boot-runtime \(Node\.js v18\.\d+\.\d+, snapshot \d+ KiB, rehearsed tmpfs, device:dev=\/dev\/vdb, crypt:dev=\/dev\/vdb\)/,
+    );
     const boot = await tmpfsBoot();
     expectOverlayBoot(boot, 'tmpfs-root');
-    expect(logOf(boot).some((line) => FROM_SNAPSHOT.test(line)), explain(boot)).toBe(true);
-    expect(logOf(boot).some((line) => FROM_BUNDLE.test(line)), explain(boot)).toBe(false);
+    const log = logOf(boot);
+    expect(log.some((line) => FROM_SNAPSHOT.test(line)), explain(boot)).toBe(true);
+    expect(log.some((line) => FROM_BUNDLE.test(line)), explain(boot)).toBe(false);
     expect(boot.report.state?.outcome).toBe('configured');
+    // The addon was loaded from the root: every mount made with mount(2), none by mount(8).
+    expect(log.filter((line) => line.includes('by mount(2), no process')).length, explain(boot)).toBeGreaterThanOrEqual(5);
+    expect(log.some((line) => line.includes('mounting with mount(8)')), explain(boot)).toBe(false);
   });
 
   it('made by another build of Node.js (its reference time differs): not used, the plain bundle runs; oroot chroot makes it again', async () => {

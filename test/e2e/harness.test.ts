@@ -1,7 +1,7 @@
 // The harness proves itself first: the package, the guest image and the initramfs our hook builds,
 // a real boot that reaches the check script, and that both the guest's and the host's checks
 // can fail.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/system/spawn.js';
@@ -27,6 +27,7 @@ describe('the package', () => {
       './usr/lib/oroot/systeminformation.cjs',
       './usr/lib/oroot/oroot-boot.cjs',
       './usr/lib/oroot/prepare-boot-runtime.cjs',
+      './usr/lib/oroot/oroot-sys.node',
       './usr/bin/oroot',
       './usr/share/initramfs-tools/hooks/oroot',
       './usr/share/initramfs-tools/scripts/init-bottom/oroot',
@@ -87,6 +88,14 @@ describe('the initramfs built inside the guest by our hook', () => {
     for (const module of ['overlay', 'dm-mod', 'dm-crypt', 'xts', 'ecb', 'essiv', 'sha512_generic', 'algif_skcipher', 'af_alg', 'aesni-intel']) {
       expect(modules).toContain(module);
     }
+  });
+
+  it('records the cryptsetup version and points /usr/share/nodejs at the root, so the boot starts no process for either', async () => {
+    const recorded = readFileSync(path.join(tree, 'conf/oroot-cryptsetup-version'), 'utf8');
+    const copied = await run([path.join(tree, 'usr/lib64/ld-linux-x86-64.so.2'), '--inhibit-cache', '--library-path', path.join(tree, 'usr/lib/x86_64-linux-gnu'), path.join(tree, 'usr/sbin/cryptsetup'), '--version']);
+    expect(recorded).toMatch(/^cryptsetup 2\.\d+\.\d+/);
+    expect(recorded).toBe(copied.stdout);
+    expect(readlinkSync(path.join(tree, 'usr/share/nodejs'))).toBe('/root/usr/share/nodejs');
   });
 
   it('orders the boot script before udev, and carries no node', () => {

@@ -125,8 +125,8 @@ describe.each(['busybox', 'dash'] as const)('the init-bottom script under %s', (
     const conf = 'usr/lib/oroot/boot-runtime/runtime.conf';
     mkdirSync(path.join(root, 'usr/lib/oroot/boot-runtime'), { recursive: true });
     const record = (libs: string) =>
-      writeRootFile(conf, `# comment=ignored\nloader=/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\nnode=/usr/bin/node\nlibs=${libs}\nnode_share=/usr/share/nodejs\nsnapshot=/usr/lib/oroot/boot-runtime/oroot-boot.blob\nsnapshot_ref=/usr/bin/node\nunknown=/x\n`);
-    const read = 'if prepared_runtime; then printf "%s|%s|%s|%s|%s|%s" "$loader" "$node" "$LIBS" "$SHARE_TARGET" "$SNAPSHOT" "$SNAPSHOT_REF"; else echo none; fi';
+      writeRootFile(conf, `# comment=ignored\nloader=/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\nnode=/usr/bin/node\nlibs=${libs}\nnode_share=/usr/share/nodejs\nsnapshot=/usr/lib/oroot/boot-runtime/oroot-boot.blob\nsnapshot_ref=/usr/bin/node\nsnapshot_flags=--no-verify-snapshot-checksum --foo\nunknown=/x\n`);
+    const read = 'if prepared_runtime; then printf "%s|%s|%s|%s|%s|%s|%s" "$loader" "$node" "$LIBS" "$SHARE_TARGET" "$SNAPSHOT" "$SNAPSHOT_REF" "$SNAPSHOT_FLAGS"; else echo none; fi';
     record('/usr/lib/x86_64-linux-gnu:/usr/lib');
     expect(sh(shell, read).split('|')).toEqual([
       path.join(root, 'usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2'),
@@ -135,6 +135,8 @@ describe.each(['busybox', 'dash'] as const)('the init-bottom script under %s', (
       path.join(root, 'usr/share/nodejs'),
       path.join(root, 'usr/lib/oroot/boot-runtime/oroot-boot.blob'),
       path.join(root, 'usr/bin/node'),
+      // The V8 flags the snapshot was made with: passed on as they are.
+      '--no-verify-snapshot-checksum --foo',
     ]);
     // A library directory gone since (a removed package): looked up the slow way instead.
     record('/usr/lib/x86_64-linux-gnu:/usr/lib/gone');

@@ -13,7 +13,13 @@ const load = (module) => import(path.join(dist, module));
 
 const { createHost } = await load('system/host.js');
 const { memoryLogger } = await load('system/log.js');
+const { loadMountSyscalls } = await load('system/mount-syscall.js');
 const { realServices } = await load('overlayroot/execute/services.js');
+
+// With the native addon, mounts are made with mount(2), as at boot; without, with mount(8).
+const loaded = input.sysAddon ? loadMountSyscalls(input.sysAddon) : undefined;
+if (loaded && !loaded.ok) throw new Error(loaded.reason);
+const mounts = loaded?.syscalls;
 
 const mountTable = () =>
   readFileSync('/proc/self/mountinfo', 'utf8')
@@ -38,10 +44,10 @@ const inject = input.inject
   : undefined;
 if (input.run === 'stage') {
   const { runBootStage } = await load('overlayroot/boot/stage.js');
-  const stage = await runBootStage(createHost({ root: hostRoot }), { rootmnt: '/root', services: realServices(), inject });
+  const stage = await runBootStage(createHost({ root: hostRoot, mounts }), { rootmnt: '/root', services: realServices(), inject });
   result = { exitStatus: stage.exitStatus, state: stage.state };
 } else {
-  const host = createHost({ root: hostRoot, log });
+  const host = createHost({ root: hostRoot, log, mounts });
   const { parseOverlayrootValue } = await load('overlayroot/config/build.js');
   const { probeFacts } = await load('overlayroot/facts.js');
   const { planBoot } = await load('overlayroot/plan/planner.js');

@@ -44,7 +44,13 @@ export interface DriveOptions {
   persist?: boolean;
   dryRun?: boolean;
   inject?: { index: number; phase: 'before' | 'after' };
+  /** Mount with mount(2) through the addon (build/oroot-sys.node), as the boot stage does,
+   *  instead of running mount(8). */
+  syscalls?: boolean;
 }
+
+/** The native addon `npm run build:native` makes. */
+export const SYS_ADDON = path.join(repoRoot, 'build/oroot-sys.node');
 
 export const FSTAB = [
   '# /etc/fstab: static file system information.',
@@ -133,6 +139,7 @@ export async function bootFixture() {
         inject: options.inject ?? null,
         persist: options.persist ?? false,
         dryRun: options.dryRun ?? false,
+        sysAddon: options.syscalls ? SYS_ADDON : null,
       };
       const driver = path.join(repoRoot, 'test/helpers/boot-driver.mjs');
       let stdout: string;

@@ -196,8 +196,8 @@ describe('keys and key slots', () => {
     await formatVolume(host, { device, key: first, profile });
     await expect(addKey(host, { device, key: first, newKey: second, profile })).resolves.toBe(1);
     expect((await luksDump(host, device)).keyslots.map((slot) => [slot.slot, slot.pbkdf])).toEqual([
-      [0, { type: 'pbkdf2', hash: 'sha256', iterations: 1000 }],
-      [1, { type: 'pbkdf2', hash: 'sha256', iterations: 1000 }],
+      [0, { type: 'pbkdf2', hash: 'sha512', iterations: 1000 }],
+      [1, { type: 'pbkdf2', hash: 'sha512', iterations: 1000 }],
     ]);
     await expect(testKey(host, device, second)).resolves.toBe(true);
 

@@ -18,10 +18,17 @@ afterAll(() => fx?.cleanup());
 
 const mountAt = (out: DriveOutput, machinePath: string) => out.after.filter((m) => m.target === `${fx.hostRoot}${machinePath}`).at(-1);
 
-describe('tmpfs mode', () => {
+// The boot stage mounts with mount(2) through its addon; without the addon, with mount(8). Both
+// must leave the same machine behind.
+const MOUNT_PATHS = [
+  ['mount(8)', false],
+  ['mount(2), as at boot', true],
+] as const;
+
+describe.each(MOUNT_PATHS)('tmpfs mode, mounting with %s', (_path, syscalls) => {
   let out: DriveOutput;
   beforeAll(() => {
-    out = fx.drive({ value: 'tmpfs', cmdline: 'root=LABEL=oroot-itest-root ro quiet' });
+    out = fx.drive({ value: 'tmpfs', cmdline: 'root=LABEL=oroot-itest-root ro quiet', syscalls });
   });
 
   it('mounts the overlay named overlayroot on $rootmnt over the moved root, upper on tmpfs-root', () => {
@@ -61,11 +68,17 @@ describe('tmpfs mode', () => {
   it('logs every step as it runs it', () => {
     expect(out.log.filter((line) => /^info: step \d+\/\d+: /.test(line))).toHaveLength(out.result.plan!.length);
   });
+
+  it(syscalls ? 'made every mount with mount(2), no process' : 'ran mount(8) for every mount', () => {
+    const mountSteps = out.result.plan!.filter((step) => step.command.startsWith('mount ')).length;
+    expect(mountSteps).toBeGreaterThanOrEqual(5);
+    expect(out.log.filter((line) => line.includes('by mount(2), no process'))).toHaveLength(syscalls ? mountSteps : 0);
+  });
 });
 
-describe('tmpfs mode on a root mounted read-write (`rw`)', () => {
+describe.each(MOUNT_PATHS)('tmpfs mode on a root mounted read-write (`rw`), mounting with %s', (_path, syscalls) => {
   it('remounts the lower read-only before layering, and the overlay stays writable', () => {
-    const out = fx.drive({ value: 'tmpfs:size=16m', cmdline: 'root=LABEL=oroot-itest-root rw', rootOptions: 'rw' });
+    const out = fx.drive({ value: 'tmpfs:size=16m', cmdline: 'root=LABEL=oroot-itest-root rw', rootOptions: 'rw', syscalls });
     expect(out.result.ok).toBe(true);
     expect(out.probes.lowerWrite).toBe('EROFS');
     expect(out.probes.rootWrite).toBe('ok');
@@ -95,9 +108,9 @@ describe('device mode', () => {
   });
 });
 
-describe('a separate /usr mounted under $rootmnt', () => {
+describe.each(MOUNT_PATHS)('a separate /usr mounted under $rootmnt, mounting with %s', (_path, syscalls) => {
   it('gets an overlay of its own, so its files are visible and writable in the new root', () => {
-    const out = fx.drive({ value: 'tmpfs', cmdline: 'root=LABEL=oroot-itest-root', withUsr: true });
+    const out = fx.drive({ value: 'tmpfs', cmdline: 'root=LABEL=oroot-itest-root', withUsr: true, syscalls });
     expect(out.result.ok).toBe(true);
     const usr = mountAt(out, '/root/usr')!;
     expect(usr).toMatchObject({ fstype: 'overlay', source: '/media/root-ro/usr' });
@@ -117,6 +130,8 @@ const cases: [string, Parameters<BootFixture['drive']>[0]][] = [
   ['tmpfs, root mounted rw, `ro` remount at the end', { value: 'tmpfs', cmdline: 'rw ro', rootOptions: 'rw' }],
   ['device', { value: 'device:dev=UPPER', cmdline: 'root=LABEL=oroot-itest-root' }],
   ['tmpfs with a separate /usr', { value: 'tmpfs', cmdline: 'root=LABEL=oroot-itest-root', withUsr: true }],
+  ['tmpfs, root mounted rw, `ro` remount at the end, with mount(2)', { value: 'tmpfs', cmdline: 'rw ro', rootOptions: 'rw', syscalls: true }],
+  ['tmpfs with a separate /usr, with mount(2)', { value: 'tmpfs', cmdline: 'root=LABEL=oroot-itest-root', withUsr: true, syscalls: true }],
 ];
 
 describe.each(cases)('undo after a failure at every step: %s', (_name, options) => {

@@ -76,7 +76,7 @@ describe('formatVolume', () => {
     await formatVolume(machine.host, { device: dev, key, profile: profileFor('ephemeral', facts), label: 'oroot-ephemeral' });
     const [call] = machine.calls;
     expect(call!.argv).toEqual([
-      '/usr/sbin/cryptsetup', 'luksFormat', '--batch-mode', '--type', 'luks2', '--cipher', 'aes-xts-plain64', '--key-size', '512',
+      '/usr/sbin/cryptsetup', 'luksFormat', '--batch-mode', '--type', 'luks2', '--cipher', 'aes-xts-plain64', '--key-size', '512', '--hash', 'sha512',
       '--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000', '--sector-size', '4096', '--luks2-keyslots-size', '1048576',
       '--label', 'oroot-ephemeral', '--key-file=-', dev,
     ]);
@@ -239,7 +239,7 @@ describe('addKey and removeKey', () => {
     const slot = await addKey(machine.host, { device: dev, key, newKey, profile: profileFor('ephemeral', facts) });
     expect(slot).toBe(1);
     const add = machine.calls.find((call) => call.argv[1] === 'luksAddKey')!;
-    expect(add.argv.slice(1)).toEqual(['luksAddKey', '--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000', '--key-file=-', '--keyfile-size', '128', dev, '-']);
+    expect(add.argv.slice(1)).toEqual(['luksAddKey', '--hash', 'sha512', '--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000', '--key-file=-', '--keyfile-size', '128', dev, '-']);
     expect(add.input?.toString()).toBe(KEY_TEXT + NEW_KEY_TEXT);
     const verify = machine.calls.at(-1)!;
     expect(verify.argv).toEqual(expect.arrayContaining(['--test-passphrase', '--key-slot', '1']));

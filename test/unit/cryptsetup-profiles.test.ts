@@ -101,7 +101,7 @@ describe('argv per profile', () => {
 
   it('ephemeral format and open', () => {
     expect(argv.formatArgs(ephemeral, { device: '/dev/vdb', label: 'oroot-ephemeral', sectorSize: 4096 })).toEqual([
-      'luksFormat', '--batch-mode', '--type', 'luks2', '--cipher', 'aes-xts-plain64', '--key-size', '512',
+      'luksFormat', '--batch-mode', '--type', 'luks2', '--cipher', 'aes-xts-plain64', '--key-size', '512', '--hash', 'sha512',
       '--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000', '--sector-size', '4096', '--luks2-keyslots-size', '1048576',
       '--label', 'oroot-ephemeral', '--key-file=-', '/dev/vdb',
     ]);
@@ -135,9 +135,11 @@ describe('argv per profile', () => {
 
   it('key operations read every key from stdin', () => {
     expect(argv.testKeyArgs('/dev/vdb', 3)).toEqual(['open', '--test-passphrase', '--verbose', '--type', 'luks', '--key-slot', '3', '--key-file=-', '/dev/vdb']);
-    expect(argv.addKeyArgs('/dev/vdb', 128, ephemeral.pbkdf, 2)).toEqual([
-      'luksAddKey', '--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000', '--key-file=-', '--keyfile-size', '128', '/dev/vdb', '-',
+    expect(argv.addKeyArgs('/dev/vdb', 128, ephemeral.pbkdf, 2, ephemeral.hash)).toEqual([
+      'luksAddKey', '--hash', 'sha512', '--pbkdf', 'pbkdf2', '--pbkdf-force-iterations', '1000', '--key-file=-', '--keyfile-size', '128', '/dev/vdb', '-',
     ]);
+    // LUKS1: one hash for the whole header, chosen at format.
+    expect(argv.addKeyArgs('/dev/vdb', 10, ephemeral.pbkdf, 1, ephemeral.hash)).not.toContain('--hash');
     // LUKS1 has no per-slot PBKDF type: Argon2 is dropped, PBKDF2 keeps only its iteration count.
     expect(argv.addKeyArgs('/dev/vdb', 10, persistent.pbkdf, 1)).toEqual(['luksAddKey', '--key-file=-', '--keyfile-size', '10', '/dev/vdb', '-']);
     expect(argv.addKeyArgs('/dev/vdb', 10, ephemeral.pbkdf, 1)).toContain('--pbkdf-force-iterations');

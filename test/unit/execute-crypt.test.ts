@@ -142,6 +142,23 @@ describe('waiting for the device', () => {
     const { result } = await run('crypt:dev=/dev/vdb');
     expect(result.error!.message).toContain('/dev/vdb is in use: /dev/vdb is mounted at /mnt/data');
   });
+  it('refuses a disk one of whose partitions holds a mounted filesystem, whatever else its sysfs directory holds', async () => {
+    const { rdev } = statSync(path.join(root, 'dev/vdb'));
+    const mm = `${Math.floor(rdev / 256) & 0xfff}:${rdev & 0xff}`;
+    const disk = path.join(root, 'sys/dev/block', mm);
+    for (const dir of ['vdb1', 'vdb2', 'queue', 'holders']) mkdirSync(path.join(disk, dir), { recursive: true });
+    writeFileSync(path.join(disk, 'vdb1/dev'), '254:17\n');
+    writeFileSync(path.join(disk, 'vdb2/dev'), '254:18\n');
+    writeFileSync(path.join(disk, 'dev'), `${mm}\n`);
+    writeFileSync(path.join(disk, 'size'), '524288\n');
+    mkdirSync(path.join(root, 'proc/self'), { recursive: true });
+    writeFileSync(path.join(root, 'proc/self/mountinfo'), '40 1 254:18 / /srv rw - ext4 /dev/vdb2 rw\n');
+    const { result } = await run('crypt:dev=/dev/vdb');
+    expect(result.error!.message).toContain('/dev/vdb is in use: /dev/vdb2 is mounted at /srv');
+    // A partition nobody mounted is no reason to refuse.
+    writeFileSync(path.join(root, 'proc/self/mountinfo'), '40 1 254:99 / /srv rw - ext4 /dev/vdc1 rw\n');
+    expect((await run('crypt:dev=/dev/vdb')).result.error?.message ?? '').not.toContain('is in use');
+  });
 });
 
 describe('the rewritten fstab', () => {

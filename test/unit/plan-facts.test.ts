@@ -1,5 +1,12 @@
-// The probe's pure readers and the selection of the mounts under $rootmnt.
-import { describe, expect, it } from 'vitest';
+// The probe's pure readers, the selection of the mounts under $rootmnt, and which probes start a
+// process.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseDeviceSpec } from '../../src/overlayroot/config/devspec.js';
+import { CRYPTSETUP_VERSION_RECORD, probeFacts, type ProbeOptions } from '../../src/overlayroot/facts.js';
+import { tempDir } from '../helpers/machine.js';
+import { scriptedHost } from '../helpers/scripted-host.js';
 import { parseBlkidExport, parseCmdline, parseCryptsetupVersion, parseFilesystems, parseMeminfo } from '../../src/overlayroot/facts-parse.js';
 import { asMachinePaths, selectRootMounts } from '../../src/overlayroot/facts-mounts.js';
 import { parseMountinfo } from '../../src/system/mounts.js';
@@ -85,5 +92,49 @@ describe('layout rules', () => {
     expect(nestedOverlayDirs('/overlay', '/usr/local', true)).toEqual({ upper: '/media/root-rw/overlay-mounts/usr-local', work: '/media/root-rw/overlay-workdir/usr-local' });
     expect(rootOverlayDirs('/upper/', true)).toEqual({ upper: '/media/root-rw/upper', work: '/media/root-rw/upper-workdir/_' });
     expect(() => rootOverlayDirs('/', true)).toThrow(/workdir inside the upper/);
+  });
+});
+
+describe('probeFacts: which probes start a process', () => {
+  let root: string;
+  let cleanup: () => void;
+  beforeEach(() => {
+    ({ dir: root, cleanup } = tempDir('oroot-facts-'));
+    for (const [file, text] of [
+      ['proc/sys/kernel/osrelease', '6.1.0-28-cloud-amd64\n'],
+      ['proc/cmdline', 'root=/dev/vda ro\n'],
+      ['proc/self/mountinfo', `25 1 254:0 / ${root}/root ro,relatime - ext4 /dev/vda ro\n`],
+    ]) {
+      mkdirSync(path.dirname(path.join(root, file!)), { recursive: true });
+      writeFileSync(path.join(root, file!), text!);
+    }
+  });
+  afterEach(() => cleanup());
+
+  const probe = async (options: Omit<ProbeOptions, 'rootmnt'>) => {
+    const { host, commands } = scriptedHost(root, { stdout: (argv) => (argv[0] === 'cryptsetup' ? 'cryptsetup 2.5.0 flags: UDEV\n' : 'DEVNAME=/dev/vdb\nLABEL=upper\nTYPE=ext4\n') });
+    const facts = await probeFacts(host, { rootmnt: '/root', ...options });
+    return { facts, commands: commands() };
+  };
+
+  it('crypt in an initramfs: the cryptsetup version comes from the hook\'s record, no process', async () => {
+    mkdirSync(path.join(root, 'conf'));
+    writeFileSync(path.join(root, CRYPTSETUP_VERSION_RECORD), 'cryptsetup 2.6.1 flags: UDEV BLKID KEYRING KERNEL_CAPI\n');
+    const { facts, commands } = await probe({ mode: 'crypt', device: parseDeviceSpec('/dev/vdb', 'test', 'dev') });
+    expect(facts.cryptsetupVersion).toBe('2.6.1');
+    expect(commands).toEqual([]);
+  });
+
+  it('crypt without the record (a running system): asks cryptsetup itself', async () => {
+    const { facts, commands } = await probe({ mode: 'crypt', device: parseDeviceSpec('/dev/vdb', 'test', 'dev') });
+    expect(facts.cryptsetupVersion).toBe('2.5.0');
+    expect(commands).toEqual(['cryptsetup --version']);
+  });
+
+  it('lists block devices with blkid only when the backing device is named by a tag', async () => {
+    expect((await probe({ mode: 'device', device: parseDeviceSpec('/dev/vdb', 'test', 'dev') })).commands).toEqual([]);
+    const tagged = await probe({ mode: 'device', device: parseDeviceSpec('LABEL=upper', 'test', 'dev') });
+    expect(tagged.commands).toEqual(['blkid -c /dev/null -o export']);
+    expect(tagged.facts.blockDevices).toEqual([expect.objectContaining({ device: '/dev/vdb', label: 'upper' })]);
   });
 });

@@ -5,13 +5,30 @@
 import { UsageError } from '../../errors.js';
 import { reportError } from '../../report-error.js';
 import { createHost } from '../../system/host.js';
+import { loadNativeSys } from '../../system/native.js';
+import { nativeRunner } from '../../system/spawn.js';
 import { VERSION } from '../../version.js';
 import { realServices } from '../execute/services.js';
 import { EXIT_UNTOUCHED, runBootStage } from './stage.js';
 
 export type StageRunner = (rootmnt: string) => Promise<{ exitStatus: number }>;
 
-const realStage: StageRunner = (rootmnt) => runBootStage(createHost(), { rootmnt, services: realServices() });
+/** Where the package installs its addon (mount(2), umount2(2), posix_spawn), on the root filesystem. */
+export const SYS_ADDON = '/usr/lib/oroot/oroot-sys.node';
+
+/**
+ * The real stage. It mounts with mount(2) and starts programs with posix_spawn through the addon,
+ * never through child_process: under emulation, loading child_process and forking the whole Node
+ * process cost more than the programs themselves (docs/design.md). The addon is loaded from the
+ * root before anything moves it (a loaded library stays mapped); without it the stage runs
+ * mount(8) and child_process, slower but the same.
+ */
+const realStage: StageRunner = (rootmnt) => {
+  const loaded = loadNativeSys(`${rootmnt}${SYS_ADDON}`);
+  const host = createHost(loaded.ok ? { mounts: loaded.sys, run: nativeRunner(loaded.sys) } : {});
+  const notes = loaded.ok ? [] : [`mounting with mount(8) and starting programs with child_process: ${loaded.reason}`];
+  return runBootStage(host, { rootmnt, services: realServices(), notes });
+};
 
 /** Run the stage on `rootmnt`; the exit status the init-bottom script acts on (0, 1 or 3). */
 export async function runBoot(rootmnt: string, stage: StageRunner = realStage): Promise<number> {

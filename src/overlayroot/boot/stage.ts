@@ -8,7 +8,7 @@ import type { Host } from '../../system/host.js';
 import type { OverlayConfig } from '../config/types.js';
 import { executePlan, messageOf, type ExecuteOptions } from '../execute/executor.js';
 import type { BootServices } from '../execute/types.js';
-import { probeFacts } from '../facts.js';
+import { backingDevice, probeFacts } from '../facts.js';
 import { planBoot } from '../plan/planner.js';
 import type { BootPlan } from '../plan/types.js';
 import { openBootReporter, type BootReporter } from '../report.js';
@@ -22,6 +22,8 @@ export interface BootStageOptions {
   /** Where the initramfs mounted the real root (initramfs-tools' $rootmnt). */
   readonly rootmnt: string;
   readonly services: BootServices;
+  /** What the entry found out before the stage began (logged first). */
+  readonly notes?: readonly string[];
   /** Fault injection into the requested plan (tests only). */
   readonly inject?: ExecuteOptions['inject'];
 }
@@ -35,6 +37,7 @@ export async function runBootStage(baseHost: Host, options: BootStageOptions): P
   const startedAt = new Date();
   const reporter = openBootReporter(baseHost);
   const host: Host = { ...baseHost, log: reporter.logger };
+  for (const note of options.notes ?? []) host.log.info(note);
   const outcome = await stage(host, reporter, options);
   const state = buildState(outcome, startedAt, Date.now() - startedAt.getTime());
   try {
@@ -43,6 +46,7 @@ export async function runBootStage(baseHost: Host, options: BootStageOptions): P
     host.log.error(`cannot write the state file: ${messageOf(error)}`);
   }
   host.log.info(`finished: ${state.outcome} (exit status ${outcome.exitStatus}) in ${state.durationMs} ms`);
+  reporter.close();
   return { exitStatus: outcome.exitStatus, state };
 }
 
@@ -63,7 +67,7 @@ async function stage(host: Host, reporter: BootReporter, options: BootStageOptio
     return { exitStatus: EXIT_FINISHED, outcome: 'disabled', config };
   }
   reporter.setDebug(config.common.debug);
-  const facts = await probeFacts(host, { rootmnt, mode: config.mode });
+  const facts = await probeFacts(host, { rootmnt, mode: config.mode, device: backingDevice(config) });
 
   let plan: BootPlan;
   try {

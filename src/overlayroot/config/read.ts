@@ -1,7 +1,7 @@
 // readConfig: every source, merged by precedence, the config disk searched when enabled, and
 // the winning overlayroot= value validated into one OverlayConfig. Throws InputError naming the
 // source on any invalid input; never runs anything from a config file.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../../errors.js';
 import type { Host } from '../../system/host.js';
@@ -110,7 +110,7 @@ async function preloadConfigDiskKeys(config: OverlayConfig, disk: MountedConfigD
 
 async function readCmdline(host: Host): Promise<string> {
   try {
-    return await readFile(host.path('/proc/cmdline'), 'utf8');
+    return readFileSync(host.path('/proc/cmdline'), 'utf8');
   } catch (error) {
     throw new InputError('/proc/cmdline', `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }

@@ -2,7 +2,7 @@
 //   built-in < initramfs /conf/conf.d/overlayroot < <root>/etc/overlayroot.conf
 //   < <root>/etc/overlayroot.local.conf < config disk < kernel cmdline
 // A layer overrides a variable only if it SETS it (an empty value counts as set and disables).
-import { readFile, stat } from 'node:fs/promises';
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import { InputError } from '../../errors.js';
 import type { Host } from '../../system/host.js';
 import { cmdlineVariables } from './cmdline.js';
@@ -77,17 +77,25 @@ const MAX_FILE_BYTES = 256 * 1024;
 /** Read a config file through the host; a missing file is an empty layer, as in overlayroot. */
 export async function readFileLayer(host: Host, machinePath: string, keys: KeyPathContext): Promise<Layer | undefined> {
   const file = host.path(machinePath);
-  const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
-    throw new InputError(machinePath, `cannot be read (${error.code ?? error.message})`);
-  });
+  const cannotRead = (error: NodeJS.ErrnoException) => new InputError(machinePath, `cannot be read (${error.code ?? error.message})`);
+  // Read synchronously: a few small files, and at boot, under emulation, every asynchronous read
+  // is a costly round trip through libuv's thread pool.
+  let info: Stats | undefined;
+  try {
+    info = statSync(file, { throwIfNoEntry: false });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOTDIR') throw cannotRead(error as NodeJS.ErrnoException);
+  }
   if (!info) return undefined;
   if (!info.isFile()) {
     return { name: machinePath, settings: {}, warnings: [`${machinePath}: not a regular file; ignored`] };
   }
   if (info.size > MAX_FILE_BYTES) throw new InputError(machinePath, `is larger than ${MAX_FILE_BYTES} bytes; that is not an overlayroot config file`);
-  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new InputError(machinePath, `cannot be read (${error.code ?? error.message})`);
-  });
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw cannotRead(error as NodeJS.ErrnoException);
+  }
   return fileLayer(text, machinePath, keys);
 }

@@ -58,10 +58,16 @@ export async function attachVolume(step: Step<'crypt-attach'>, state: RunState, 
 }
 
 export async function makeFilesystem(step: Step<'mkfs'>, state: RunState, defer: Defer): Promise<void> {
-  if (state.formatted) return runProgramStep(step, state, defer);
+  const device = state.host.path(step.device);
+  if (state.formatted) {
+    await runProgramStep(step, state, defer);
+    state.filesystems.set(device, step.fstype);
+    return;
+  }
   const existing = await state.services.filesystemOn(state.host, step.device);
   if (existing) {
     state.host.log.info(`${step.device} already holds a ${existing} filesystem; not making one`);
+    state.filesystems.set(device, existing);
     return;
   }
   throw new OrootError(`the volume opened, but ${step.device} holds no filesystem, and this boot did not format it: refusing to make one`, undefined, {

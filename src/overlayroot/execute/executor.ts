@@ -14,7 +14,6 @@ import type { BootServices, Defer, RunState, StepHandler } from './types.js';
 import { waitForDevice } from './wait-device.js';
 
 const HANDLERS: { readonly [K in StepKind]: StepHandler<Extract<PlanStep, { kind: K }>> } = {
-  modprobe: runProgramStep,
   mkdir: makeDirs,
   'mkdir-in-upper': makeDirsInUpper,
   'mount-tmpfs': runProgramStep,
@@ -79,6 +78,7 @@ export async function executePlan(host: Host, plan: BootPlan, options: ExecuteOp
     device: undefined,
     secret: undefined,
     formatted: false,
+    filesystems: new Map(),
     crypt: undefined,
     entropy: undefined,
     seedSources: [],

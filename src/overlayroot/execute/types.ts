@@ -44,6 +44,9 @@ export interface RunState {
   secret: Secret | undefined;
   /** This boot wrote a new LUKS header (or set up a fresh plain mapping). */
   formatted: boolean;
+  /** Filesystem type by device (real path), where this run made or found it: such a device is
+   *  mounted with mount(2); one of unknown type is left to mount(8), which detects it. */
+  readonly filesystems: Map<string, string>;
   crypt: CryptInfo | undefined;
   entropy: EntropyReport | undefined;
   seedSources: readonly EntropySourceRecord[];

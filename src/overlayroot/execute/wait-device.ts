@@ -1,7 +1,8 @@
 // Wait for the backing device without udev: poll for the node and, for LABEL=/UUID=… specs, ask
 // blkid (a blank disk has no filesystem type, so waiting for udev's ID_FS_TYPE would never end:
 // overlayroot's weakness W7). Then make sure the device is not in use by a mounted filesystem.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdirSync, readFileSync, type Dirent } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { OrootError } from '../../errors.js';
 import type { Host } from '../../system/host.js';
 import type { DeviceSpec } from '../config/types.js';
@@ -54,8 +55,8 @@ async function isBlockDevice(host: Host, machinePath: string): Promise<boolean> 
 async function refuseMounted(host: Host, machinePath: string): Promise<void> {
   const { rdev } = await stat(host.path(machinePath));
   const own = majorMinor(rdev);
-  const inUse = new Set([own, ...(await partitionsOf(host, own))]);
-  const mountinfo = await readFile(host.path(MOUNTINFO), 'utf8').catch(() => '');
+  const inUse = new Set([own, ...partitionsOf(host, own)]);
+  const mountinfo = readFileOr(host.path(MOUNTINFO), '');
   const hit = parseMountinfo(mountinfo).find((entry) => inUse.has(entry.majorMinor));
   if (hit) {
     throw new OrootError(`${machinePath} is in use: ${hit.source} is mounted at ${hit.mountPoint}`, undefined, {
@@ -64,15 +65,26 @@ async function refuseMounted(host: Host, machinePath: string): Promise<void> {
   }
 }
 
-async function partitionsOf(host: Host, device: string): Promise<string[]> {
+/** The partitions' "major:minor": the subdirectories of the disk's sysfs directory that have a
+ *  `dev` file. Read synchronously: at boot, under emulation, an asynchronous read per entry of the
+ *  directory costs a round trip through libuv's thread pool each. */
+function partitionsOf(host: Host, device: string): string[] {
   const dir = host.path(`/sys/dev/block/${device}`);
-  const entries = await readdir(dir).catch(() => [] as string[]);
-  const found: string[] = [];
-  for (const entry of entries) {
-    const dev = await readFile(`${dir}/${entry}/dev`, 'utf8').catch(() => undefined);
-    if (dev) found.push(dev.trim());
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
   }
-  return found;
+  return entries.filter((entry) => entry.isDirectory()).flatMap((entry) => readFileOr(`${dir}/${entry.name}/dev`, '').trim() || []);
+}
+
+function readFileOr(file: string, fallback: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
 }
 
 /** Linux dev_t → "major:minor" (the encoding glibc's major()/minor() undo). */

@@ -48,7 +48,7 @@ const INTEGER = /^[+-]?\d+$/;
 
 export function parseFstab(text: string): FstabLine[] {
   const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
+  if (lines[lines.length - 1] === '') lines.pop();
   return lines.map((line, index) => parseLine(line.replace(/\r$/, ''), index + 1));
 }
 

@@ -14,11 +14,11 @@ export class PlanRefusedError extends OrootError {
 }
 
 /** overlayroot's search: `overlay` first, then Ubuntu's old `overlayfs`; loaded before loadable. */
-export function chooseDriver(wanted: CommonOptions['driver'], facts: MachineFacts): { driver: OverlayDriver; load: boolean } {
+export function chooseDriver(wanted: CommonOptions['driver'], facts: MachineFacts): OverlayDriver {
   const candidates: OverlayDriver[] = wanted === 'auto' ? ['overlay', 'overlayfs'] : [wanted];
   for (const availability of ['loaded', 'loadable'] as const) {
     const driver = candidates.find((name) => facts.overlayDrivers[name] === availability);
-    if (driver) return { driver, load: availability === 'loadable' };
+    if (driver) return driver;
   }
   throw new PlanRefusedError(
     `no overlay filesystem driver: ${candidates.join(' and ')} ${candidates.length > 1 ? 'are' : 'is'} neither in /proc/filesystems nor a module of kernel ${facts.kernelRelease || '(unknown)'}`,

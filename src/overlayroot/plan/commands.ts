@@ -33,8 +33,6 @@ export function overlayOptions(step: Extract<StepData, { kind: 'mount-overlay' }
 export function programArgv(step: StepData, context: RenderContext): string[] | undefined {
   const { map } = context;
   switch (step.kind) {
-    case 'modprobe':
-      return ['modprobe', '-q', '-b', step.module];
     case 'mount-tmpfs':
       return ['mount', '-t', 'tmpfs', '-o', step.options.join(','), step.source, map(step.target)];
     case 'mkfs':

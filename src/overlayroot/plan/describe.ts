@@ -14,8 +14,6 @@ export function toPlanStep(data: StepData): PlanStep {
 
 export function describeStep(step: StepData): string {
   switch (step.kind) {
-    case 'modprobe':
-      return `load the ${step.module} filesystem driver`;
     case 'mkdir':
       return `create ${step.paths.join(', ')} where missing`;
     case 'mkdir-in-upper':

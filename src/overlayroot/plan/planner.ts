@@ -70,7 +70,9 @@ function assemble(
 ): BootPlan {
   const { rootmnt } = facts;
   const root = requireRoot(facts);
-  const { driver, load } = chooseDriver(common.driver, facts);
+  // A driver that is a module is loaded by the kernel itself when the overlay is mounted (it asks
+  // modprobe for fs-overlay), as for any filesystem: no modprobe step, no process of our own.
+  const driver = chooseDriver(common.driver, facts);
   const withWorkdir = kernelNeedsWorkdir(facts.kernelRelease);
   const dirs = rootOverlayDirs(common.dir, withWorkdir);
   const submounts = classifySubmounts(rootmnt, facts.submounts).map((s) => ({
@@ -81,7 +83,6 @@ function assemble(
   const backingDirs = [dirs, ...layered.map((s) => s.dirs!)].flatMap((d) => [d.upper, d.work]).filter((d): d is string => d !== undefined);
 
   const steps: StepData[] = [
-    ...(load ? [{ kind: 'modprobe', module: driver } as const] : []),
     { kind: 'mkdir', paths: [ROOT_RO, ROOT_RW], mode: 0o755 },
     ...backing(),
     { kind: 'mkdir', paths: backingDirs, mode: 0o755 },

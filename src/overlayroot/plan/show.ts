@@ -7,7 +7,7 @@ import { writeNewFile } from '../../system/files.js';
 import type { Host } from '../../system/host.js';
 import { readConfig } from '../config/read.js';
 import type { OverlayConfig } from '../config/types.js';
-import { probeFacts, type MachineFacts } from '../facts.js';
+import { backingDevice, probeFacts, type MachineFacts } from '../facts.js';
 import { readMounts } from '../facts-mounts.js';
 import { planBoot, planFallback } from './planner.js';
 import { renderTrace } from './trace.js';
@@ -40,7 +40,7 @@ export async function showPlan(host: Host, options: ShowPlanOptions): Promise<Sh
   if (config.mode === 'disabled') {
     return { text: `${header.join('\n')}\n# overlayroot is disabled: the boot stage does nothing.\n`, exitStatus: 0 };
   }
-  const facts = await bootFacts(host, rootDir, config.mode, cmdline);
+  const facts = await bootFacts(host, rootDir, config, cmdline);
   let plan: BootPlan | undefined;
   let refusal: string | undefined;
   try {
@@ -89,8 +89,8 @@ function safeFallback(config: Exclude<OverlayConfig, { mode: 'disabled' }>, fact
 }
 
 /** The facts of this machine, with the root as the initramfs will have mounted it at /root. */
-async function bootFacts(host: Host, rootDir: string, mode: Exclude<OverlayConfig['mode'], 'disabled'>, cmdline: string | undefined): Promise<MachineFacts> {
-  const live = await probeFacts(host, { rootmnt: rootDir, mode, cmdline });
+async function bootFacts(host: Host, rootDir: string, config: Exclude<OverlayConfig, { mode: 'disabled' }>, cmdline: string | undefined): Promise<MachineFacts> {
+  const live = await probeFacts(host, { rootmnt: rootDir, mode: config.mode, device: backingDevice(config), cmdline });
   const usr = live.submounts.find((m) => m.mountPoint === `${rootDir === '/' ? '' : rootDir}/usr`);
   const root = live.root ?? { mountPoint: BOOT_ROOTMNT, source: '<root device>', fstype: 'auto', readOnly: true, options: [], majorMinor: '' };
   return {

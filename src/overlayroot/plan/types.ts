@@ -22,7 +22,6 @@ export type OverlayDriver = 'overlay' | 'overlayfs';
 
 /** Each kind's own data. Paths are machine paths ("/media/root-rw"), as the initramfs sees them. */
 export type StepData =
-  | { readonly kind: 'modprobe'; readonly module: string }
   /** mkdir -p: creates what is missing and remembers it, so undo removes exactly that. */
   | { readonly kind: 'mkdir'; readonly paths: readonly string[]; readonly mode: number }
   /** Directories created in the upper layer so they appear in the merged root, with the owner and

@@ -44,7 +44,8 @@ export function builtPackage(): Promise<string> {
   packagePath ??= (async () => {
     const { version } = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
     await run(['npm', 'run', 'package'], { cwd: repoRoot, timeoutMs: 120_000 });
-    return path.join(repoRoot, 'build', `oroot_${version}_all.deb`);
+    const arch = (await run(['dpkg', '--print-architecture'])).stdout.trim();
+    return path.join(repoRoot, 'build', `oroot_${version}_${arch}.deb`);
   })();
   return packagePath;
 }
