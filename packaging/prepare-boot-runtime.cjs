@@ -69,7 +69,10 @@ function main() {
  * Returns what the build's rehearsal of the stage reports ("rehearsed tmpfs, …").
  */
 function buildSnapshot(node, blob) {
-  const built = run(node, [...SNAPSHOT_FLAGS, '--snapshot-blob', blob, '--build-snapshot', bundle]);
+  // The rehearsal makes its machine under TMPDIR: here, beside the blob, on the filesystem that
+  // holds the package's programs. A /tmp mounted noexec would fail it (it looks for an
+  // executable cryptsetup there, as the boot does on the real machine).
+  const built = run(node, [...SNAPSHOT_FLAGS, '--snapshot-blob', blob, '--build-snapshot', bundle], { TMPDIR: path.dirname(blob) });
   const rehearsed = /^oroot-boot: (rehearsed .*)$/m.exec(built);
   if (!rehearsed) throw new Error(`building the snapshot did not rehearse the boot stage: ${built.trim() || '(no output)'}`);
   const fromSnapshot = run(node, [...SNAPSHOT_FLAGS, '--snapshot-blob', blob, 'version']).trim();
@@ -80,8 +83,8 @@ function buildSnapshot(node, blob) {
   return rehearsed[1];
 }
 
-function run(program, args) {
-  const result = spawnSync(program, args, { env: CHILD_ENV, encoding: 'utf8', timeout: 300_000 });
+function run(program, args, env = {}) {
+  const result = spawnSync(program, args, { env: { ...CHILD_ENV, ...env }, encoding: 'utf8', timeout: 300_000 });
   if (result.error) throw new Error(`${program} ${args.join(' ')}: ${result.error.message}`);
   if (result.status !== 0) {
     throw new Error(`${program} ${args.join(' ')} exited with ${result.status ?? result.signal}: ${result.stderr.trim().split('\n').slice(-5).join('\n')}`);

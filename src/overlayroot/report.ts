@@ -14,6 +14,9 @@ import { LOG_FILE, STATE_FILE, type BootState } from './state.js';
 const KMSG_LEVEL: Record<LogLevel | 'loud', number> = { loud: 2, error: 3, warn: 4, info: 6, debug: 7 };
 /** /dev/kmsg takes one record per write, up to about 1 KiB. */
 const KMSG_MAX = 900;
+/** The kernel lets each open /dev/kmsg descriptor write this many records per 5 s (unless
+ *  printk.devkmsg=on), and drops the rest. */
+const KMSG_BURST = 10;
 
 export interface BootReporter {
   readonly logger: Logger;
@@ -22,7 +25,7 @@ export interface BootReporter {
   /** Send debug messages to the kernel log too (overlayroot's debug=1); the log file always has them. */
   setDebug(on: boolean): void;
   writeState(state: BootState): Promise<void>;
-  /** Close the log file (the kernel log needs nothing). */
+  /** Close the log file and the kernel log. */
   close(): void;
 }
 
@@ -53,26 +56,40 @@ export function openBootReporter(host: Host): BootReporter {
       mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
       await writeNewFile(target, `${JSON.stringify(state, null, 2)}\n`, { overwrite: true, mode: 0o600 });
     },
-    close: () => file.close(),
+    close() {
+      file.close();
+      kmsg.close();
+    },
   };
 }
 
-function kernelLog(host: Host): (level: number, message: string) => void {
+/** A fresh descriptor every KMSG_BURST records, so nothing is dropped; opening one per record
+ *  would cost the boot an open and a close per line, slow under emulation. */
+function kernelLog(host: Host): ((level: number, message: string) => void) & { close(): void } {
   let usable = true;
-  return (level, message) => {
+  let fd: number | undefined;
+  let written = 0;
+  const close = () => {
+    if (fd !== undefined) closeSync(fd);
+    fd = undefined;
+  };
+  const write = (level: number, message: string) => {
     if (!usable) return;
     try {
-      // A fresh descriptor per record: /dev/kmsg rate-limits each open file to a burst of 10.
-      const fd = openSync(host.path('/dev/kmsg'), 'a');
-      try {
-        for (const line of message.split('\n')) writeSync(fd, `<${level}>oroot: ${line.slice(0, KMSG_MAX)}\n`);
-      } finally {
-        closeSync(fd);
+      for (const line of message.split('\n')) {
+        if (fd === undefined || written === KMSG_BURST) {
+          close();
+          fd = openSync(host.path('/dev/kmsg'), 'a');
+          written = 0;
+        }
+        writeSync(fd, `<${level}>oroot: ${line.slice(0, KMSG_MAX)}\n`);
+        written += 1;
       }
     } catch {
       usable = false;
     }
   };
+  return Object.assign(write, { close });
 }
 
 /** Opened at the first line and kept open: under emulation, a mkdir, open and close per line cost

@@ -35,8 +35,13 @@ export function createHost(options: HostOptions = {}): Host {
   };
 }
 
+/** Absolute, no empty, `.` or `..` component, no trailing slash: what normalize() leaves as it is.
+ *  Checked first because the boot maps every path it touches, and normalize() is slow cold. */
+const NORMAL_PATH = /^\/$|^(?:\/(?!\.\.?(?:\/|$))[^/]+)+$/;
+
 /** Join a machine path under a root without letting ".." escape it. */
 export function underRoot(root: string, machinePath: string): string {
-  const normalized = path.posix.normalize(`/${machinePath}`);
+  const normalized = NORMAL_PATH.test(machinePath) ? machinePath : path.posix.normalize(`/${machinePath}`);
   return root === '/' ? normalized : path.join(root, normalized);
 }
+

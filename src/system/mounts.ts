@@ -61,6 +61,8 @@ export function parseMountinfo(text: string): MountEntry[] {
 
 /** "\040" → " ": every three-digit octal escape, as the kernel and util-linux write them. */
 export function decodeOctalEscapes(text: string): string {
+  // Most fields have no escape: skip the replace (a cold regular expression call is slow at boot).
+  if (!text.includes('\\')) return text;
   return text.replace(/\\([0-3][0-7]{2})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8)));
 }
 

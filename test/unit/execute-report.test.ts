@@ -41,6 +41,18 @@ describe('the boot reporter', () => {
     expect(read('dev/console')).toBe('');
   });
 
+  it('writes every record, in order, across the fresh descriptors it takes for the kernel\'s per-descriptor burst', () => {
+    const reporter = openBootReporter(createHost({ root }));
+    const expected: string[] = [];
+    for (let i = 1; i <= 23; i++) {
+      reporter.logger.info(i % 5 === 0 ? `record ${i}\ncontinued` : `record ${i}`);
+      expected.push(`<6>oroot: record ${i}`, ...(i % 5 === 0 ? ['<6>oroot: continued'] : []));
+    }
+    reporter.close();
+    reporter.logger.warn('after close');
+    expect(read('dev/kmsg')).toBe(`${[...expected, '<4>oroot: after close'].join('\n')}\n`);
+  });
+
   it('sends debug lines to the kernel log only with debug=1; the log file always has them', () => {
     const reporter = openBootReporter(createHost({ root }));
     reporter.logger.debug('before');

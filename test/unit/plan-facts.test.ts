@@ -28,6 +28,10 @@ describe('small /proc files', () => {
   it('reads /proc/filesystems, /proc/meminfo and cryptsetup --version', () => {
     expect(parseFilesystems('nodev\tsysfs\nnodev\ttmpfs\n\text4\nnodev\toverlay\n')).toEqual(['sysfs', 'tmpfs', 'ext4', 'overlay']);
     expect(parseMeminfo('MemTotal:        2030000 kB\nMemFree:   100 kB\nMemAvailable:    1500000 kB\n')).toEqual({ totalKiB: 2030000, availableKiB: 1500000 });
+    // Before Linux 3.14 there is no MemAvailable; a field that is missing or unreadable counts 0.
+    expect(parseMeminfo('MemTotal: 1000 kB\nMemFree: 600 kB\n')).toEqual({ totalKiB: 1000, availableKiB: 600 });
+    expect(parseMeminfo('MemTotalX: 5 kB\nMemTotal: x kB\n')).toEqual({ totalKiB: 0, availableKiB: 0 });
+    expect(parseFilesystems('  nodev   proc  \n\n\tbtrfs')).toEqual(['proc', 'btrfs']);
     expect(parseMeminfo('MemTotal: 10 kB\nMemFree: 7 kB\n').availableKiB).toBe(7);
     expect(parseCryptsetupVersion('cryptsetup 2.6.1 flags: UDEV BLKID KEYRING KERNEL_CAPI\n')).toBe('2.6.1');
     expect(parseCryptsetupVersion('sh: cryptsetup: not found')).toBeUndefined();

@@ -8,7 +8,10 @@
 // The rehearsal touches nothing of the machine: every path goes through the host's root (the
 // temporary directory), no program runs and nothing is mounted (the addon's calls are answered in
 // JavaScript, through the boot's own runner), no device is opened (the crypt act's disk is a symlink
-// that is only stat()ed, and the passphrase reads a file of the rehearsal instead).
+// that is only stat()ed, and the passphrase reads a file of the rehearsal instead). The machine is
+// made under os.tmpdir(), which prepare-boot-runtime points at its own directory: the probe looks
+// for an executable cryptsetup there, which a /tmp mounted noexec would deny. Programs named
+// without a path are looked up in PATH as at boot, so the package's dependencies must be there.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

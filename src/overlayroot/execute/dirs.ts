@@ -1,8 +1,9 @@
 // Directory work done in-process. Like `mkdir -p`, but it never follows a symlink (a root
 // filesystem's /media → /run/media must not send us into the initramfs), and it registers every
-// directory it creates so undo removes exactly those, deepest first.
-import { chown, lstat, mkdir, rmdir } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+// directory it creates so undo removes exactly those, deepest first. The calls are synchronous:
+// a few per directory, each quick, where at boot, under emulation, an asynchronous one costs a
+// round trip through libuv's thread pool.
+import { chownSync, lstatSync, mkdirSync, rmdirSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { OrootError } from '../../errors.js';
 import type { Host } from '../../system/host.js';
@@ -13,9 +14,7 @@ export async function makeDirectories(host: Host, machinePath: string, mode: num
   let current = '/';
   for (const part of components(machinePath)) {
     current = path.posix.join(current, part);
-    await makeOne(host.path(current), current, defer, async (real) => {
-      await mkdir(real, mode);
-    });
+    await makeOne(host.path(current), current, defer, (real) => mkdirSync(real, mode));
   }
 }
 
@@ -38,19 +37,19 @@ export async function makeUpperDirectories(host: Host, lower: string, upper: str
         hint: `Make ${current} a directory on the root filesystem (oroot chroot), or disable the overlay.`,
       });
     }
-    await makeOne(host.path(path.posix.join(upper, current)), `${upper}${current}`, defer, async (real) => {
-      await mkdir(real, lowerStats ? lowerStats.mode & 0o7777 : 0o755);
-      if (lowerStats) await chown(real, lowerStats.uid, lowerStats.gid);
+    await makeOne(host.path(path.posix.join(upper, current)), `${upper}${current}`, defer, (real) => {
+      mkdirSync(real, lowerStats ? lowerStats.mode & 0o7777 : 0o755);
+      if (lowerStats) chownSync(real, lowerStats.uid, lowerStats.gid);
     });
   }
 }
 
-async function makeOne(real: string, shown: string, defer: Defer, create: (real: string) => Promise<void>): Promise<void> {
+async function makeOne(real: string, shown: string, defer: Defer, create: (real: string) => void): Promise<void> {
   const stats = await statOrUndefined(real);
   if (stats?.isDirectory()) return;
   if (stats) throw new OrootError(`${shown} exists and is not a directory`);
-  await create(real);
-  defer(`rmdir ${shown}`, () => rmdir(real));
+  create(real);
+  defer(`rmdir ${shown}`, async () => rmdirSync(real));
 }
 
 function components(machinePath: string): string[] {
@@ -58,10 +57,5 @@ function components(machinePath: string): string[] {
 }
 
 export async function statOrUndefined(real: string): Promise<Stats | undefined> {
-  try {
-    return await lstat(real);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+  return lstatSync(real, { throwIfNoEntry: false });
 }
