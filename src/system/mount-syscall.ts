@@ -2,7 +2,6 @@
 // native/oroot_sys.c (loaded by native.ts), and the mount(8) option words as mount(2) takes them.
 // Under emulation each `mount` process costs 0.1-0.15 s of the boot.
 import type { MountEntry } from './mounts.js';
-import { loadNativeSys } from './native.js';
 
 // <linux/mount.h>
 export const MS_RDONLY = 1;
@@ -15,9 +14,7 @@ export const MS_DIRSYNC = 128;
 export const MS_NOSYMFOLLOW = 256;
 export const MS_NOATIME = 1024;
 export const MS_NODIRATIME = 2048;
-export const MS_BIND = 4096;
 export const MS_MOVE = 8192;
-export const MS_REC = 16384;
 export const MS_SILENT = 32768;
 export const MS_PRIVATE = 1 << 18;
 export const MS_RELATIME = 1 << 21;
@@ -25,7 +22,6 @@ export const MS_STRICTATIME = 1 << 24;
 export const MS_LAZYTIME = 1 << 25;
 
 // umount2(2) flags, <sys/mount.h>
-export const MNT_FORCE = 1;
 export const MNT_DETACH = 2;
 
 /**
@@ -38,13 +34,6 @@ export interface MountSyscalls {
   umount(target: string, flags?: number): void;
 }
 
-export type LoadedMountSyscalls = { ok: true; syscalls: MountSyscalls } | { ok: false; reason: string };
-
-/** The addon for a caller that only mounts; never throws (see loadNativeSys). */
-export function loadMountSyscalls(addonPath: string): LoadedMountSyscalls {
-  const loaded = loadNativeSys(addonPath);
-  return loaded.ok ? { ok: true, syscalls: loaded.sys } : loaded;
-}
 
 /** Option words mount(8) turns into flags: [flag, set (true) or clear (false)]. */
 const FLAG_WORDS: ReadonlyMap<string, readonly [number, boolean]> = new Map([

@@ -13,13 +13,13 @@ const load = (module) => import(path.join(dist, module));
 
 const { createHost } = await load('system/host.js');
 const { memoryLogger } = await load('system/log.js');
-const { loadMountSyscalls } = await load('system/mount-syscall.js');
+const { loadNativeSys } = await load('system/native.js');
 const { realServices } = await load('overlayroot/execute/services.js');
 
 // With the native addon, mounts are made with mount(2), as at boot; without, with mount(8).
-const loaded = input.sysAddon ? loadMountSyscalls(input.sysAddon) : undefined;
+const loaded = input.sysAddon ? loadNativeSys(input.sysAddon) : undefined;
 if (loaded && !loaded.ok) throw new Error(loaded.reason);
-const mounts = loaded?.syscalls;
+const mounts = loaded?.sys;
 
 const mountTable = () =>
   readFileSync('/proc/self/mountinfo', 'utf8')

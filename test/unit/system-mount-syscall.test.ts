@@ -1,12 +1,10 @@
 // The pure half of the mount(2) binding: mount(8)-style option words as flags and data, the flags
-// a remount must keep, and loading an addon that is not there (native.ts, and the mount-only loader
-// over it). The syscalls themselves are proven on the real kernel in
+// a remount must keep, and loading an addon that is not there (native.ts). The syscalls themselves are proven on the real kernel in
 // test/integration/mount-syscall.test.ts.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  loadMountSyscalls,
   mountFlagsOf,
   mountOptionsToFlags,
   MS_DIRSYNC,
@@ -83,10 +81,8 @@ describe('mountFlagsOf', () => {
   });
 });
 
-describe.each([
-  ['loadNativeSys', loadNativeSys],
-  ['loadMountSyscalls', loadMountSyscalls],
-])('%s', (_, load: (addonPath: string) => { ok: boolean; reason?: string }) => {
+describe('loadNativeSys', () => {
+  const load = (addonPath: string): { ok: boolean; reason?: string } => loadNativeSys(addonPath);
   let work: ReturnType<typeof tempDir> | undefined;
   afterEach(() => work?.cleanup());
 
