@@ -34,7 +34,6 @@ export interface MountSyscalls {
   umount(target: string, flags?: number): void;
 }
 
-
 /** Option words mount(8) turns into flags: [flag, set (true) or clear (false)]. */
 const FLAG_WORDS: ReadonlyMap<string, readonly [number, boolean]> = new Map([
   ['ro', [MS_RDONLY, true]],
